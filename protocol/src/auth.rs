@@ -1,0 +1,306 @@
+//! The failover key: how frames are protected on the failover and state links.
+//!
+//! * Without a key, a frame is `header | payload | CRC-32(header | payload)`:
+//!   the checksum catches corruption, nothing more.
+//! * With a key, a frame is `header | XChaCha20-Poly1305(payload) | tag`, the
+//!   header (with [`FLAG_SEALED`] set) being the associated data. The AEAD key
+//!   is HKDF-SHA256 of the secret with the fixed info string [`KDF_INFO`].
+//!   The 24-byte nonce is `sender role | boot nonce | frame seq | zeros`: the
+//!   boot nonce is fresh at every power-on and the sequence number never
+//!   repeats within a boot, so a nonce never repeats for a key.
+//!   The receiver keeps a sliding window of sequence numbers per sender boot
+//!   and rejects replays, and refuses frames from boots it has seen retire.
+//!
+//! [`Session`] is one unit's end of the link: it numbers and seals what the
+//! unit sends, and opens, authenticates and decodes what it receives.
+
+use crate::config::ConfigError;
+use crate::wire::{self, DecodeError, FLAG_SEALED, Frame, HEADER_LEN, Message, Role};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+/// HKDF info string binding derived keys to this protocol and version.
+pub const KDF_INFO: &[u8] = b"fover failover key v1";
+/// Bytes of the AEAD tag at the end of a sealed frame.
+pub const TAG_LEN: usize = 16;
+/// Bytes of the checksum at the end of a plain frame.
+pub const CRC_LEN: usize = 4;
+/// Width of the replay window, in sequence numbers.
+pub const REPLAY_WINDOW: u64 = 64;
+/// How many retired peer boots are remembered (frames from them are refused).
+pub const RETIRED_BOOTS_MAX: usize = 8;
+/// Longest secret accepted by `failover key`.
+pub const SECRET_LEN_MAX: usize = 63;
+/// Hex digits of `failover key hex`.
+pub const HEX_KEY_DIGITS: usize = 32;
+
+/// A failover key as configured with `failover key {secret | hex key}`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct FailoverKey {
+    /// The shared secret's bytes (the text of a secret, or the 16 bytes of a hex key).
+    material: Vec<u8>,
+    hex: bool,
+}
+
+impl core::fmt::Debug for FailoverKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(if self.hex { "FailoverKey(hex, redacted)" } else { "FailoverKey(secret, redacted)" })
+    }
+}
+
+impl FailoverKey {
+    /// A shared secret of 1 to 63 printable characters, without spaces.
+    pub fn secret(text: &str) -> Result<FailoverKey, ConfigError> {
+        let rule = "a failover key secret is 1 to 63 printable characters without spaces";
+        let ok =
+            !text.is_empty() && text.chars().count() <= SECRET_LEN_MAX && text.chars().all(|c| c.is_ascii_graphic());
+        if !ok {
+            return Err(ConfigError::FailoverKey { rule });
+        }
+        Ok(FailoverKey { material: text.as_bytes().to_vec(), hex: false })
+    }
+
+    /// A key of exactly 32 hexadecimal digits (`failover key hex ...`).
+    pub fn hex(digits: &str) -> Result<FailoverKey, ConfigError> {
+        let rule = "a hex failover key is exactly 32 hexadecimal digits";
+        if digits.len() != HEX_KEY_DIGITS || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(ConfigError::FailoverKey { rule });
+        }
+        let material = (0..16)
+            .map(|i| u8::from_str_radix(digits.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0))
+            .collect();
+        Ok(FailoverKey { material, hex: true })
+    }
+
+    /// Parses the argument of `failover key`: `hex DIGITS` or a secret.
+    pub fn parse(text: &str) -> Result<FailoverKey, ConfigError> {
+        match text.trim().split_once(' ') {
+            Some(("hex", digits)) => FailoverKey::hex(digits.trim()),
+            _ => FailoverKey::secret(text.trim()),
+        }
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, &self.material);
+        let mut okm = [0u8; 32];
+        // 32 bytes is far below HKDF-SHA256's limit of 255 * 32: this cannot fail.
+        let _ = hk.expand(KDF_INFO, &mut okm);
+        XChaCha20Poly1305::new(&okm.into())
+    }
+}
+
+/// Why a received frame was refused. None of these changes the unit's state.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("malformed frame: {0}")]
+    Decode(#[from] DecodeError),
+    #[error("frame of {len} bytes is too short for its {trailer}-byte trailer")]
+    Truncated { len: usize, trailer: usize },
+    #[error("checksum mismatch")]
+    Checksum,
+    #[error("unsealed frame received while a failover key is configured")]
+    Unsealed,
+    #[error("sealed frame received but no failover key is configured")]
+    UnexpectedSeal,
+    #[error("Failover message decryption failure")]
+    Decryption,
+    #[error("replayed frame: seq {seq} from boot {boot:#x}")]
+    Replay { seq: u64, boot: u64 },
+    #[error("frame claims to come from {claimed}, which is this unit's own role")]
+    WrongSender { claimed: Role },
+}
+
+/// Replay state for one peer boot.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Window {
+    boot: u64,
+    highest: u64,
+    /// Bit `i` set: `highest - i` has been seen.
+    seen: u64,
+}
+
+impl Window {
+    fn check_and_mark(&mut self, seq: u64) -> bool {
+        if seq > self.highest {
+            let shift = seq - self.highest;
+            self.seen = if shift >= REPLAY_WINDOW { 0 } else { self.seen << shift };
+            self.seen |= 1;
+            self.highest = seq;
+            return true;
+        }
+        let back = self.highest - seq;
+        if back >= REPLAY_WINDOW || self.seen & (1 << back) != 0 {
+            return false;
+        }
+        self.seen |= 1 << back;
+        true
+    }
+}
+
+/// One unit's end of the failover and state links.
+#[derive(Clone)]
+pub struct Session {
+    role: Role,
+    boot_nonce: u64,
+    next_seq: u64,
+    cipher: Option<XChaCha20Poly1305>,
+    window: Option<Window>,
+    retired: Vec<u64>,
+}
+
+impl core::fmt::Debug for Session {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session")
+            .field("role", &self.role)
+            .field("boot_nonce", &self.boot_nonce)
+            .field("next_seq", &self.next_seq)
+            .field("keyed", &self.cipher.is_some())
+            .field("window", &self.window)
+            .finish()
+    }
+}
+
+impl Session {
+    /// A session for a unit of `role` that booted with `boot_nonce`.
+    pub fn new(role: Role, boot_nonce: u64, key: Option<&FailoverKey>) -> Session {
+        Session {
+            role,
+            boot_nonce,
+            next_seq: 1,
+            cipher: key.map(FailoverKey::cipher),
+            window: None,
+            retired: Vec::new(),
+        }
+    }
+
+    /// Whether frames are sealed with a key.
+    pub fn is_keyed(&self) -> bool {
+        self.cipher.is_some()
+    }
+
+    /// Numbers, encodes and protects one message.
+    pub fn seal(&mut self, message: Message) -> Vec<u8> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let flags = if self.cipher.is_some() { FLAG_SEALED } else { 0 };
+        let frame = Frame { sender: self.role, flags, seq, boot_nonce: self.boot_nonce, message };
+        let mut bytes = wire::encode(&frame);
+        match &self.cipher {
+            None => {
+                let crc = crc32fast::hash(&bytes);
+                bytes.extend_from_slice(&crc.to_be_bytes());
+                bytes
+            }
+            Some(cipher) => {
+                let (header, payload) = bytes.split_at(HEADER_LEN);
+                let nonce = nonce(self.role, self.boot_nonce, seq);
+                // Encryption with a valid key and nonce only fails for inputs
+                // beyond 256 GiB; frames are at most 16 KiB.
+                let sealed = cipher.encrypt(&nonce, Payload { msg: payload, aad: header }).unwrap_or_default();
+                let mut out = Vec::with_capacity(HEADER_LEN + sealed.len());
+                out.extend_from_slice(header);
+                out.extend_from_slice(&sealed);
+                out
+            }
+        }
+    }
+
+    /// Checks, decrypts and decodes one received frame.
+    pub fn open(&mut self, bytes: &[u8]) -> Result<Frame, AuthError> {
+        let header = wire::decode_header(bytes)?;
+        if header.sender == self.role {
+            return Err(AuthError::WrongSender { claimed: header.sender });
+        }
+        let sealed = header.flags & FLAG_SEALED != 0;
+        match (&self.cipher, sealed) {
+            (None, true) => Err(AuthError::UnexpectedSeal),
+            (Some(_), false) => Err(AuthError::Unsealed),
+            (None, false) => {
+                let Some(body_len) = bytes.len().checked_sub(CRC_LEN) else {
+                    return Err(AuthError::Truncated { len: bytes.len(), trailer: CRC_LEN });
+                };
+                let (body, crc) = bytes.split_at(body_len);
+                let mut expected = [0u8; CRC_LEN];
+                expected.copy_from_slice(crc);
+                if crc32fast::hash(body) != u32::from_be_bytes(expected) {
+                    return Err(AuthError::Checksum);
+                }
+                Ok(wire::decode(body)?)
+            }
+            (Some(cipher), true) => {
+                if bytes.len() < HEADER_LEN + TAG_LEN {
+                    return Err(AuthError::Truncated { len: bytes.len(), trailer: TAG_LEN });
+                }
+                if bytes.len() > wire::FRAME_LEN_MAX + TAG_LEN {
+                    return Err(DecodeError::FrameTooLong { len: bytes.len() }.into());
+                }
+                if self.retired.contains(&header.boot_nonce) {
+                    return Err(AuthError::Replay { seq: header.seq, boot: header.boot_nonce });
+                }
+                let (head, sealed) = bytes.split_at(HEADER_LEN);
+                let nonce = nonce(header.sender, header.boot_nonce, header.seq);
+                let payload =
+                    cipher.decrypt(&nonce, Payload { msg: sealed, aad: head }).map_err(|_| AuthError::Decryption)?;
+                let mut plain = Vec::with_capacity(HEADER_LEN + payload.len());
+                plain.extend_from_slice(head);
+                plain.extend_from_slice(&payload);
+                let frame = wire::decode(&plain)?;
+                self.check_replay(header.boot_nonce, header.seq)?;
+                Ok(frame)
+            }
+        }
+    }
+
+    /// Only authenticated frames reach this point, so a new boot nonce is a
+    /// real reboot of the peer: the old boot retires for good.
+    fn check_replay(&mut self, boot: u64, seq: u64) -> Result<(), AuthError> {
+        match &mut self.window {
+            Some(w) if w.boot == boot => {
+                if w.check_and_mark(seq) {
+                    Ok(())
+                } else {
+                    Err(AuthError::Replay { seq, boot })
+                }
+            }
+            _ => {
+                if let Some(old) = self.window.take() {
+                    if self.retired.len() == RETIRED_BOOTS_MAX {
+                        self.retired.remove(0);
+                    }
+                    self.retired.push(old.boot);
+                }
+                let mut w = Window { boot, highest: 0, seen: 0 };
+                w.check_and_mark(seq);
+                self.window = Some(w);
+                Ok(())
+            }
+        }
+    }
+}
+
+fn nonce(role: Role, boot: u64, seq: u64) -> XNonce {
+    let mut n = [0u8; 24];
+    n[0] = role.code();
+    n[1..9].copy_from_slice(&boot.to_be_bytes());
+    n[9..17].copy_from_slice(&seq.to_be_bytes());
+    XNonce::from(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::LanTest;
+
+    #[test]
+    fn sealed_frame_opens_with_the_same_key_only() {
+        let key = FailoverKey::secret("s3cret").unwrap();
+        let mut a = Session::new(Role::Primary, 1, Some(&key));
+        let mut b = Session::new(Role::Secondary, 2, Some(&key));
+        let other = FailoverKey::secret("other").unwrap();
+        let mut c = Session::new(Role::Secondary, 3, Some(&other));
+        let bytes = a.seal(Message::LanTest(LanTest { nonce: 9 }));
+        assert_eq!(c.open(&bytes), Err(AuthError::Decryption));
+        assert_eq!(b.open(&bytes).unwrap().message, Message::LanTest(LanTest { nonce: 9 }));
+        assert_eq!(b.open(&bytes), Err(AuthError::Replay { seq: 1, boot: 1 }));
+    }
+}

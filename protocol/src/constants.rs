@@ -1,0 +1,50 @@
+//! Every bound of the protocol, in one place, with the relations between them
+//! checked at compile time. Names carry their unit last (`_ms`, `_max`).
+
+/// Unit polltime: 1-15 s, or 200-999 ms (`failover polltime unit msec`).
+pub const UNIT_POLLTIME_MS_MIN: u64 = 200;
+pub const UNIT_POLLTIME_MS_MAX: u64 = 15_000;
+pub const UNIT_POLLTIME_MS_DEFAULT: u64 = 1_000;
+/// Unit holdtime: 1-45 s, or 800-999 ms; at least 3 x polltime.
+pub const UNIT_HOLDTIME_MS_MIN: u64 = 800;
+pub const UNIT_HOLDTIME_MS_MAX: u64 = 45_000;
+pub const UNIT_HOLDTIME_MS_DEFAULT: u64 = 15_000;
+/// Hellos missed before the LAN test.
+pub const UNIT_HELLOS_MISSED_MAX: u64 = 3;
+/// Interface polltime: 1-15 s, or 500-999 ms.
+pub const INTERFACE_POLLTIME_MS_MIN: u64 = 500;
+pub const INTERFACE_POLLTIME_MS_MAX: u64 = 15_000;
+pub const INTERFACE_POLLTIME_MS_DEFAULT: u64 = 5_000;
+/// Interface holdtime: 5-75 s; at least 2 x interface polltime.
+pub const INTERFACE_HOLDTIME_MS_MIN: u64 = 5_000;
+pub const INTERFACE_HOLDTIME_MS_MAX: u64 = 75_000;
+pub const INTERFACE_HOLDTIME_MS_DEFAULT: u64 = 25_000;
+/// Interface test phases (network activity, ARP, broadcast ping), each holdtime / 16.
+pub const INTERFACE_TEST_PHASES: u64 = 3;
+pub const INTERFACE_TEST_PHASE_DIVISOR: u64 = 16;
+/// Interface policy: a count 1-250 or a percentage 1-100.
+pub const INTERFACE_POLICY_COUNT_MAX: u16 = 250;
+pub const INTERFACE_POLICY_PERCENT_MAX: u8 = 100;
+/// Monitored interfaces per unit.
+pub const MONITORED_INTERFACES_MAX: usize = 250;
+/// Preempt delay: 1-1200 s.
+pub const PREEMPT_DELAY_S_MAX: u64 = 1_200;
+/// Failover groups.
+pub const GROUPS_MAX: usize = 2;
+/// Security contexts per unit.
+pub const CONTEXTS_MAX: usize = 250;
+/// Entries kept in `show failover history` per group (oldest dropped first).
+pub const HISTORY_MAX: usize = 64;
+/// Events queued for the caller before the oldest are dropped (the caller drains after every input).
+pub const EVENTS_QUEUED_MAX: usize = 4_096;
+/// Frames queued for the caller (the caller drains after every input).
+pub const TRANSMITS_QUEUED_MAX: usize = 4_096;
+
+const _: () = assert!(UNIT_HOLDTIME_MS_MIN >= UNIT_HELLOS_MISSED_MAX * 200);
+const _: () = assert!(UNIT_HOLDTIME_MS_DEFAULT >= UNIT_HELLOS_MISSED_MAX * UNIT_POLLTIME_MS_DEFAULT);
+const _: () = assert!(UNIT_POLLTIME_MS_MIN < UNIT_HOLDTIME_MS_MIN);
+const _: () = assert!(INTERFACE_HOLDTIME_MS_MIN >= 2 * INTERFACE_POLLTIME_MS_MIN);
+const _: () = assert!(INTERFACE_HOLDTIME_MS_DEFAULT >= 2 * INTERFACE_POLLTIME_MS_DEFAULT);
+// The three test phases fit in the second half of the holdtime.
+const _: () = assert!(INTERFACE_TEST_PHASES * 2 <= INTERFACE_TEST_PHASE_DIVISOR);
+const _: () = assert!(GROUPS_MAX == 2);

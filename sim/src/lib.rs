@@ -1,0 +1,1 @@
+//! `fover-sim`: the verification harness around `fover-protocol`.

@@ -1,0 +1,3 @@
+fn main() {
+    println!("fover: the simulation harness is not built yet");
+}

@@ -1,0 +1,1 @@
+//! `fover-traces`: the trace of one simulated run, as versioned JSON lines.
