@@ -158,6 +158,8 @@ pub struct UnitConfig {
     pub state_link: StateLink,
     pub failover_key: Option<FailoverKey>,
     pub version: SoftwareVersion,
+    /// A known-wrong behaviour to switch on (see [`crate::planted`]); `None` in real use.
+    pub planted_bug: Option<crate::planted::PlantedBug>,
 }
 
 impl Default for UnitConfig {
@@ -173,6 +175,7 @@ impl Default for UnitConfig {
             state_link: StateLink::None,
             failover_key: None,
             version: SoftwareVersion { major: 7, minor: 2, patch: 4 },
+            planted_bug: None,
         }
     }
 }

@@ -18,6 +18,7 @@
 pub mod auth;
 pub mod config;
 pub mod constants;
+pub mod planted;
 pub mod time;
 pub mod unit;
 pub mod wire;
