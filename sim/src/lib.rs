@@ -1,1 +1,20 @@
 //! `fover-sim`: the verification harness around `fover-protocol`.
+//!
+//! A run is a [`scenario::Scenario`]: the pair's settings and a timed list of
+//! steps, drawn from a seed by the [`nemesis`] or read from a scenario file.
+//! An engine plays it — [`engine::fast`] (an event queue calling the sans-IO
+//! units directly) or the madsim world (the real async driver) — through the
+//! runtime-free [`world::Core`]: the [`fabric`], the per-unit [`clock`]s, the
+//! recorder and the [`checker`]s.
+
+pub mod checker;
+pub mod clock;
+pub mod engine;
+pub mod fabric;
+pub mod nemesis;
+pub mod pair;
+pub mod rng;
+pub mod scenario;
+pub mod schedule;
+pub mod sweep;
+pub mod world;

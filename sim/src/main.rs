@@ -1,3 +1,370 @@
-fn main() {
-    println!("fover: the simulation harness is not built yet");
+//! `fover`: seeded simulation sweeps of a failover pair, single runs, and
+//! scenario files. Build it with `cargo sim` (which adds `--cfg madsim`) to
+//! have the madsim engine too.
+
+use clap::{Args, Parser, Subcommand};
+use fover_sim::checker::Verdict;
+use fover_sim::engine::EngineKind;
+use fover_sim::nemesis::{self, Family};
+use fover_sim::scenario::Scenario;
+use fover_sim::sweep::{self, SweepConfig};
+use fover_sim::world::RecordLevel;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Parser)]
+#[command(name = "fover", version, about = "Deterministic simulation of an Active/Active failover pair under faults", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Args, Clone)]
+struct NemesisArgs {
+    /// Fault families the nemesis may draw from (comma-separated); default: all.
+    /// Each seed turns a random subset of them on (swarm testing).
+    #[arg(long, value_delimiter = ',', value_enum)]
+    faults: Vec<Family>,
+    /// Total simulated duration of each seed, ms (default: fault phase + liveness bound).
+    #[arg(long)]
+    duration_ms: Option<u64>,
+    /// Length of the fault phase, ms (default: drawn, 20-40 s).
+    #[arg(long)]
+    fault_phase_ms: Option<u64>,
+    /// Which engine runs the seeds.
+    #[arg(long, value_enum, default_value_t = EngineKind::Fast)]
+    engine: EngineKind,
+    /// Plant a known bug (needs a build with the `planted-bugs` feature; for showing checkers work).
+    #[arg(long, value_parser = parse_bug)]
+    plant: Option<fover_protocol::planted::PlantedBug>,
+}
+
+fn parse_bug(s: &str) -> Result<fover_protocol::planted::PlantedBug, String> {
+    fover_protocol::planted::PlantedBug::parse(s).ok_or_else(|| {
+        let names: Vec<&str> = fover_protocol::planted::PlantedBug::ALL.iter().map(|b| b.as_str()).collect();
+        format!("unknown bug {s:?}; known: {}", names.join(", "))
+    })
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// How many seeds.
+    #[arg(long, default_value_t = 1000)]
+    seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 0)]
+    start: u64,
+    /// Worker threads (default: the number of cores).
+    #[arg(long, short)]
+    jobs: Option<usize>,
+    /// Run only shard K of N (1-based), e.g. `--shard 2/8`; JSON results of shards merge.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(u64, u64)>,
+    /// Where failing traces and results.jsonl go.
+    #[arg(long, default_value = "fover-out")]
+    out: PathBuf,
+    /// Print one JSON line per seed on stdout (the summary goes to stderr).
+    #[arg(long)]
+    json: bool,
+    /// Seeds rerun at the end to check that the same seed gives the same trace.
+    #[arg(long, default_value_t = 3)]
+    recheck: u64,
+    /// Exit non-zero when a sometimes-property was never reached.
+    #[arg(long)]
+    require_coverage: bool,
+    /// Stop at the first failing seed.
+    #[arg(long)]
+    stop_on_failure: bool,
+    #[command(flatten)]
+    nemesis: NemesisArgs,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run many seeds in parallel and report every property broken, with the command that reproduces it.
+    Sweep(SweepArgs),
+    /// Run one seed: print the options drawn from it, then the verdict (and the timeline with -v).
+    Run {
+        #[arg(long)]
+        seed: u64,
+        /// Write the full trace (JSON lines) here.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+        /// Print every event.
+        #[arg(short, long)]
+        verbose: bool,
+        #[command(flatten)]
+        nemesis: NemesisArgs,
+    },
+    /// Run scenario files (TOML) and check their expectations and every sweep property.
+    Scenario {
+        /// Scenario files or folders of them.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = EngineKind::Fast)]
+        engine: EngineKind,
+        /// Write each run's trace into this folder.
+        #[arg(long)]
+        trace_dir: Option<PathBuf>,
+        /// Print every event.
+        #[arg(short, long)]
+        verbose: bool,
+    },
+}
+
+fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (k, n) = s.split_once('/').ok_or("expected K/N, e.g. 2/8")?;
+    let k: u64 = k.parse().map_err(|_| "K must be a number")?;
+    let n: u64 = n.parse().map_err(|_| "N must be a number")?;
+    if n == 0 || k == 0 || k > n {
+        return Err("expected 1 <= K <= N".into());
+    }
+    Ok((k, n))
+}
+
+fn check_engine(engine: EngineKind) -> Result<(), String> {
+    if engine.available() {
+        Ok(())
+    } else {
+        Err("the madsim engine needs a --cfg madsim build: run it as `cargo sim ...`".into())
+    }
+}
+
+fn check_plant(plant: Option<fover_protocol::planted::PlantedBug>) -> Result<(), String> {
+    if plant.is_some() && !cfg!(feature = "planted-bugs") {
+        return Err(
+            "--plant needs a build with the planted-bugs feature (e.g. `cargo sim` with `--features planted-bugs`)"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+fn nemesis_config(a: &NemesisArgs) -> nemesis::Config {
+    nemesis::Config { families: a.faults.clone(), fault_phase_ms: a.fault_phase_ms, duration_ms: a.duration_ms }
+}
+
+fn print_timeline(records: &[fover_traces::Record]) {
+    for r in records {
+        let t = format!("{:>9.3}s", r.t_ns as f64 / 1e9);
+        let unit = r.event.unit().unwrap_or("-");
+        let body = serde_json::to_value(&r.event).ok().and_then(|v| {
+            let mut m = v.as_object()?.clone();
+            m.remove("kind");
+            m.remove("unit");
+            Some(serde_json::Value::Object(m).to_string())
+        });
+        println!("{t} {unit:<9} {:<11} {}", r.event.kind(), body.unwrap_or_default());
+    }
+}
+
+fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, String> {
+    let SweepArgs { seeds, start, jobs, shard, out, json, recheck, require_coverage, stop_on_failure, nemesis } = args;
+    check_engine(nemesis.engine)?;
+    check_plant(nemesis.plant)?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let config = SweepConfig {
+        seeds,
+        start,
+        jobs,
+        shard,
+        nemesis: nemesis_config(&nemesis),
+        engine: nemesis.engine,
+        recheck,
+        out: Some(out.clone()),
+        planted_bug: nemesis.plant,
+        stop_on_failure,
+    };
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let results_path = out.join("results.jsonl");
+    let results_file = std::sync::Mutex::new(
+        std::fs::File::create(&results_path).map_err(|e| format!("{}: {e}", results_path.display()))?,
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // A second Ctrl-C kills the process as usual.
+        let _ = ctrlc::set_handler(move || {
+            if stop.swap(true, Ordering::SeqCst) {
+                std::process::exit(130);
+            }
+        });
+    }
+    let total = sweep_total(&config);
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} seeds  {per_sec}  {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("0 failed");
+    eprintln!(
+        "fover sweep: {total} seeds from {start} on the {} engine, {jobs} jobs, results in {}",
+        config.engine.as_str(),
+        results_path.display()
+    );
+    sweep::quiet_panics();
+    let progress = |r: &sweep::SeedResult, failed: u64| {
+        bar.inc(1);
+        bar.set_message(format!("{failed} failed"));
+        if let Ok(line) = serde_json::to_string(r) {
+            if json {
+                bar.suspend(|| println!("{line}"));
+            }
+            use std::io::Write;
+            let mut f = results_file.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = writeln!(f, "{line}");
+        }
+        if r.verdict != Verdict::Pass {
+            bar.suspend(|| {
+                eprintln!(
+                    "seed {}: {} {}: {}",
+                    r.seed,
+                    r.verdict.as_str(),
+                    r.property.as_deref().unwrap_or("?"),
+                    r.message.as_deref().unwrap_or("")
+                )
+            });
+        }
+    };
+    let summary = sweep::sweep(&config, &stop, &progress)?;
+    bar.finish_and_clear();
+    eprint!("{}", sweep::render_summary(&summary, &config));
+    let coverage_ok = !require_coverage || summary.coverage.missing().is_empty();
+    Ok(if summary.passed() && coverage_ok && !summary.interrupted { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn sweep_total(config: &SweepConfig) -> u64 {
+    match config.shard {
+        None => config.seeds,
+        Some((k, n)) => (0..config.seeds).filter(|s| s % n == k - 1).count() as u64,
+    }
+}
+
+fn cmd_run(seed: u64, trace: Option<PathBuf>, verbose: bool, nemesis: NemesisArgs) -> Result<ExitCode, String> {
+    check_engine(nemesis.engine)?;
+    check_plant(nemesis.plant)?;
+    let config = SweepConfig {
+        seeds: 1,
+        start: seed,
+        jobs: 1,
+        shard: None,
+        nemesis: nemesis_config(&nemesis),
+        engine: nemesis.engine,
+        recheck: 0,
+        out: None,
+        planted_bug: nemesis.plant,
+        stop_on_failure: false,
+    };
+    let (options, scenario) = sweep::scenario_for(seed, &config);
+    println!("{options}");
+    println!("  engine          {}", nemesis.engine.as_str());
+    if let Some(b) = scenario.planted_bug {
+        println!("  planted bug     {b}");
+    }
+    println!("schedule:");
+    for s in &scenario.steps {
+        println!("  {s}");
+    }
+    sweep::quiet_panics();
+    let outcome = sweep::run_caught(nemesis.engine, &scenario, RecordLevel::Full)?;
+    if verbose {
+        println!("timeline:");
+        print_timeline(&outcome.records);
+    }
+    if let Some(path) = &trace {
+        sweep::write_trace(path, &sweep::trace_header(nemesis.engine, Some(&options), &scenario, None), &outcome)?;
+        println!("trace written to {}", path.display());
+    }
+    match &outcome.violation {
+        None => println!("verdict: pass ({} simulated ms, {} frames)", outcome.sim_ns / 1_000_000, outcome.frames),
+        Some(v) => {
+            println!("verdict: {} {} at {} ms: {}", v.verdict.as_str(), v.property, v.t_ns / 1_000_000, v.message)
+        }
+    }
+    Ok(if outcome.verdict == Verdict::Pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|e| format!("{}: {e}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            entries.sort();
+            out.extend(entries);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn cmd_scenario(
+    files: Vec<PathBuf>,
+    engine: EngineKind,
+    trace_dir: Option<PathBuf>,
+    verbose: bool,
+) -> Result<ExitCode, String> {
+    check_engine(engine)?;
+    let files = collect_files(&files)?;
+    // Parse everything first: a bad file stops the run before anything runs.
+    let mut scenarios = Vec::new();
+    for f in &files {
+        scenarios.push((f.clone(), Scenario::load(f).map_err(|e| e.to_string())?));
+    }
+    sweep::quiet_panics();
+    let mut failed = 0;
+    for (file, scenario) in &scenarios {
+        let outcome = sweep::run_caught(engine, scenario, RecordLevel::Full)?;
+        println!("== {} ({})", scenario.name, file.display());
+        for (t, unit, command, output) in &outcome.shows {
+            println!("--- show {unit} {command} @{}", t / 1_000_000);
+            print!("{output}");
+            println!("---");
+        }
+        for e in &outcome.expectations {
+            println!("  {} @{} ms: {}: {}", if e.pass { "pass" } else { "FAIL" }, e.at_ms, e.description, e.observed);
+        }
+        if verbose {
+            print_timeline(&outcome.records);
+        }
+        let ok = outcome.verdict == Verdict::Pass;
+        match &outcome.violation {
+            None => println!("  pass: every expectation and property held"),
+            Some(v) => {
+                println!("  FAIL {} {} at {} ms: {}", v.verdict.as_str(), v.property, v.t_ns / 1_000_000, v.message)
+            }
+        }
+        if let Some(dir) = &trace_dir {
+            let stem = file.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
+            let path = dir.join(format!("{stem}.trace.jsonl"));
+            let header = sweep::trace_header(engine, None, scenario, Some(&file.display().to_string()));
+            sweep::write_trace(&path, &header, &outcome)?;
+        }
+        failed += usize::from(!ok);
+    }
+    println!("{} scenarios: {} passed, {} failed", scenarios.len(), scenarios.len() - failed, failed);
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Sweep(args) => cmd_sweep(args),
+        Cmd::Run { seed, trace, verbose, nemesis } => cmd_run(seed, trace, verbose, nemesis),
+        Cmd::Scenario { files, engine, trace_dir, verbose } => cmd_scenario(files, engine, trace_dir, verbose),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("fover: error: {e}");
+            ExitCode::from(2)
+        }
+    }
 }

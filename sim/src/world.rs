@@ -1,0 +1,531 @@
+//! The runtime-free part of a simulated world: the run as data, the fabric,
+//! the per-unit clocks, the recorder and the checkers. Both engines (the fast
+//! event queue and the madsim world) own a [`Core`] and call it for every
+//! step, frame and unit output; only the wiring of units differs.
+
+use crate::checker::{Checkers, Obs, UnitView, View, Violation, property};
+use crate::clock::ClockModel;
+use crate::fabric::{self, Fabric, LinkIdx, MS, Port, Route};
+use crate::rng::Rng;
+use crate::scenario::Scenario;
+use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
+use fover_protocol::unit::{Event, IfaceId, Link, Unit};
+use fover_protocol::wire::{self, Group, GroupState, InterfaceStatus};
+use fover_protocol::{Instant, UnitConfig};
+use fover_traces::{Event as TEvent, Record};
+use std::collections::BTreeMap;
+
+/// Bytes that stand for other hosts' traffic on a data interface (no fover magic).
+pub const NETWORK_TRAFFIC: &[u8] = b"\x00\x00network-traffic";
+
+/// How much a run records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordLevel {
+    /// Everything, frames included (traces, replay).
+    Full,
+    /// Everything but frames sent, delivered and dropped (sweeps keep memory low).
+    NoFrames,
+}
+
+/// What an engine must do for a step the core cannot apply alone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UnitAction {
+    Boot(UnitName),
+    PowerOff(UnitName),
+    Crash {
+        unit: UnitName,
+        reboot_after_ms: Option<u64>,
+    },
+    EraseFlash(UnitName),
+    LinkChange {
+        unit: UnitName,
+        iface: IfaceId,
+        up: bool,
+    },
+    /// The unit's clock changed: re-arm its timer.
+    ClockChanged(UnitName),
+    Command {
+        unit: UnitName,
+        context: String,
+        line: String,
+    },
+    Show {
+        unit: UnitName,
+        command: String,
+    },
+    Expect(Expect),
+    Connect {
+        context: String,
+        count: u32,
+    },
+}
+
+/// The result of one expectation of a scenario file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectResult {
+    pub at_ms: u64,
+    pub description: String,
+    pub pass: bool,
+    pub observed: String,
+}
+
+/// Link name for traces.
+pub fn link_name(link: Link, interfaces: &[String]) -> String {
+    match link {
+        Link::Failover => "failover".into(),
+        Link::State => "state".into(),
+        Link::Data(IfaceId(i)) => {
+            format!("data:{}", interfaces.get(i as usize).map(String::as_str).unwrap_or("?"))
+        }
+    }
+}
+
+/// The fabric link of a unit link.
+pub fn link_idx(link: Link) -> LinkIdx {
+    match link {
+        Link::Failover => fabric::LINK_FAILOVER,
+        Link::State => fabric::LINK_STATE,
+        Link::Data(IfaceId(i)) => fabric::LINK_DATA0 + i as usize,
+    }
+}
+
+/// The unit link of a fabric link.
+pub fn unit_link(idx: LinkIdx) -> Link {
+    match idx {
+        fabric::LINK_FAILOVER => Link::Failover,
+        fabric::LINK_STATE => Link::State,
+        i => Link::Data(IfaceId((i - fabric::LINK_DATA0) as u16)),
+    }
+}
+
+/// The message kind of a frame, for traces (`?` when the header is unreadable).
+pub fn msg_kind(bytes: &[u8]) -> &'static str {
+    match wire::decode_header(bytes) {
+        Ok(h) => h.kind.as_str(),
+        Err(_) if bytes == NETWORK_TRAFFIC => "network-traffic",
+        Err(_) => "?",
+    }
+}
+
+/// What the checkers see of one unit.
+pub fn unit_view(unit: Option<&Unit>) -> UnitView {
+    let Some(u) = unit else { return UnitView::off() };
+    let mut view = UnitView {
+        powered: true,
+        states: [u.group_state(Group::One), u.group_state(Group::Two)],
+        failed: [0; 2],
+        monitored: [0; 2],
+        suspended: u.is_suspended(),
+        failover_on: u.failover_enabled(),
+    };
+    let cfg = u.config();
+    for (i, iface) in cfg.interfaces.iter().enumerate() {
+        if !iface.monitored {
+            continue;
+        }
+        let g = cfg.group_of_context(&iface.context).index();
+        view.monitored[g] += 1;
+        let st = u.interface_status(IfaceId(i as u16));
+        if st.is_failed() && st != InterfaceStatus::Unknown {
+            view.failed[g] += 1;
+        }
+    }
+    view
+}
+
+/// The runtime-free world.
+pub struct Core {
+    pub scenario: Scenario,
+    pub configs: [UnitConfig; 2],
+    pub interfaces: Vec<String>,
+    pub fabric: Fabric,
+    pub clocks: [ClockModel; 2],
+    pub checkers: Checkers,
+    pub records: Vec<Record>,
+    pub level: RecordLevel,
+    /// Boot nonces, traffic jitter: everything random that is not the fabric's.
+    pub rng: Rng,
+    pub views: [UnitView; 2],
+    pub expectations: Vec<ExpectResult>,
+    /// Syslog ids each unit logged, with the first time.
+    pub syslog_seen: [BTreeMap<u32, u64>; 2],
+    pub frames_sent: u64,
+    pub inputs: u64,
+    /// Output of `show` steps, in order.
+    pub shows: Vec<(u64, UnitName, String, String)>,
+}
+
+impl Core {
+    /// Builds the world for a run; an error names the bad field.
+    pub fn new(scenario: Scenario, level: RecordLevel) -> Result<Core, String> {
+        let mut configs = scenario.unit_configs()?;
+        for c in &mut configs {
+            c.planted_bug = scenario.planted_bug;
+        }
+        let interfaces: Vec<String> = configs[0].interfaces.iter().map(|i| i.qualified_name()).collect();
+        let fabric_rng = Rng::derive(scenario.seed, "fabric");
+        let fabric = Fabric::new(interfaces.clone(), scenario.pair.separate_state_link(), MS, MS / 2, fabric_rng);
+        let mut rng = Rng::derive(scenario.seed, "world");
+        let clocks = [ClockModel::new(rng.range(0, 10_000) * MS, 0), ClockModel::new(rng.range(0, 10_000) * MS, 0)];
+        let timing = scenario.timing(&configs);
+        Ok(Core {
+            checkers: Checkers::new(timing),
+            scenario,
+            configs,
+            interfaces,
+            fabric,
+            clocks,
+            records: Vec::new(),
+            level,
+            rng,
+            views: [UnitView::off(), UnitView::off()],
+            expectations: Vec::new(),
+            syslog_seen: [BTreeMap::new(), BTreeMap::new()],
+            frames_sent: 0,
+            inputs: 0,
+            shows: Vec::new(),
+        })
+    }
+
+    pub fn record(&mut self, t_ns: u64, event: TEvent) {
+        self.records.push(Record { t_ns, event });
+    }
+
+    pub fn view(&self, t_ns: u64) -> View {
+        View { units: self.views.clone(), path: self.fabric.path_state(t_ns, self.delay_limit_ns()) }
+    }
+
+    fn delay_limit_ns(&self) -> u64 {
+        self.scenario.pair.unit_polltime_ms * MS / 2
+    }
+
+    /// An observation for the checkers, judged against the current view.
+    pub fn observe(&mut self, t_ns: u64, obs: Obs) {
+        let before = self.view(t_ns);
+        self.checkers.observe(t_ns, &obs, &before);
+    }
+
+    /// The local time of a unit now.
+    pub fn local(&self, unit: UnitName, t_ns: u64) -> Instant {
+        self.clocks[unit.index()].local(t_ns)
+    }
+
+    /// Records a unit's boot.
+    pub fn on_boot(&mut self, t_ns: u64, unit: UnitName, boot_nonce: u64) {
+        let local_ns = self.local(unit, t_ns).0;
+        self.record(t_ns, TEvent::Boot { unit: unit.to_string(), boot_nonce, local_ns });
+        self.observe(t_ns, Obs::Boot { unit });
+    }
+
+    /// Records a unit going down.
+    pub fn on_down(&mut self, t_ns: u64, unit: UnitName, why: &str) {
+        self.record(t_ns, TEvent::Down { unit: unit.to_string(), why: why.into() });
+        self.observe(t_ns, Obs::Down { unit });
+        self.views[unit.index()] = UnitView::off();
+        self.checkers.after_input(t_ns, &self.view(t_ns));
+    }
+
+    /// One event a unit reported.
+    pub fn on_unit_event(&mut self, t_ns: u64, unit: UnitName, event: Event) {
+        let u = unit.to_string();
+        match event {
+            Event::GroupTransition { group, from, to, reason } => {
+                self.record(
+                    t_ns,
+                    TEvent::Transition {
+                        unit: u,
+                        group: group.code(),
+                        from: from.as_str().into(),
+                        to: to.as_str().into(),
+                        reason,
+                    },
+                );
+                self.observe(t_ns, Obs::Transition { unit, group, from, to });
+            }
+            Event::Syslog { id, text } => {
+                self.syslog_seen[unit.index()].entry(id).or_insert(t_ns);
+                self.record(t_ns, TEvent::Syslog { unit: u, id, text });
+                self.observe(t_ns, Obs::Syslog { unit, id });
+            }
+            Event::LanTestPassed => {
+                self.record(t_ns, TEvent::UnitEvent { unit: u, text: Event::LanTestPassed.to_string() });
+                self.observe(t_ns, Obs::LanTestPassed { unit });
+            }
+            other => self.record(t_ns, TEvent::UnitEvent { unit: u, text: other.to_string() }),
+        }
+    }
+
+    /// After a unit handled an input: its new view goes to the checkers.
+    pub fn after_input(&mut self, t_ns: u64, unit_name: UnitName, unit: &Unit) {
+        self.inputs += 1;
+        if cfg!(debug_assertions) || self.scenario.check_invariants {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unit.invariants()));
+            if let Err(e) = r {
+                let message = panic_text(&e);
+                self.observe(t_ns, Obs::InvariantBroken { unit: unit_name, message });
+            }
+        }
+        self.views[unit_name.index()] = unit_view(Some(unit));
+        let view = self.view(t_ns);
+        self.checkers.after_input(t_ns, &view);
+    }
+
+    /// A frame a unit sent: the fabric decides its fate.
+    pub fn on_transmit(&mut self, t_ns: u64, from: UnitName, link: Link, bytes: &[u8]) -> Route {
+        self.frames_sent += 1;
+        let route = self.fabric.route(t_ns, from, link_idx(link), bytes);
+        if self.level == RecordLevel::Full {
+            let (l, msg) = (link_name(link, &self.interfaces), msg_kind(bytes).to_owned());
+            self.record(
+                t_ns,
+                TEvent::Sent { unit: from.to_string(), link: l.clone(), msg: msg.clone(), len: bytes.len() },
+            );
+            if let Route::Dropped(why) = &route {
+                self.record(t_ns, TEvent::Dropped { unit: from.to_string(), link: l, msg, why: why.as_str().into() });
+            }
+        }
+        route
+    }
+
+    /// A frame is about to reach a unit.
+    pub fn on_deliver(&mut self, t_ns: u64, to: UnitName, link: Link, bytes: &[u8], corrupted: bool, duplicate: bool) {
+        if self.level == RecordLevel::Full {
+            let event = TEvent::Delivered {
+                unit: to.to_string(),
+                link: link_name(link, &self.interfaces),
+                msg: msg_kind(bytes).into(),
+                corrupted,
+                duplicate,
+            };
+            self.record(t_ns, event);
+        }
+    }
+
+    /// Whether a delivered frame must be rejected by the receiver: the fabric
+    /// corrupted it, or the units' keys differ.
+    pub fn must_reject(&self, corrupted: bool, bytes: &[u8]) -> bool {
+        corrupted || (!self.scenario.pair.keys_match() && bytes != NETWORK_TRAFFIC)
+    }
+
+    /// The digest check around a frame that must be rejected.
+    pub fn check_rejected(&mut self, t_ns: u64, to: UnitName, bytes: &[u8], before: u64, after: u64) {
+        if before != after {
+            let msg = msg_kind(bytes).to_owned();
+            self.record(
+                t_ns,
+                TEvent::Note { unit: Some(to.to_string()), text: format!("rejected {msg} frame changed state") },
+            );
+            self.observe(t_ns, Obs::RejectedFrameChangedState { unit: to, msg });
+        }
+    }
+
+    /// Applies a step: fabric and clock steps here, the rest returned for the engine.
+    pub fn apply_step(&mut self, t_ns: u64, step: &Step) -> Result<Option<UnitAction>, String> {
+        let until = |u: &Option<u64>| u.map(|ms| ms * MS);
+        if let Ok(v) = serde_json::to_value(step) {
+            self.record(t_ns, TEvent::Step { step: v });
+        }
+        self.checkers.coverage.step(step.name());
+        if step.is_fault() {
+            self.observe(t_ns, Obs::Fault { name: step.name() });
+        }
+        let f = &mut self.fabric;
+        let action = match step {
+            Step::Boot { unit, .. } => Some(UnitAction::Boot(*unit)),
+            Step::PowerOff { unit, .. } => Some(UnitAction::PowerOff(*unit)),
+            Step::Crash { unit, reboot_after_ms, .. } => {
+                Some(UnitAction::Crash { unit: *unit, reboot_after_ms: *reboot_after_ms })
+            }
+            Step::EraseFlash { unit, .. } => Some(UnitAction::EraseFlash(*unit)),
+            Step::Cut { link, direction, .. } => f.cut(link, *direction).map(|_| None)?,
+            Step::Heal { link, direction, .. } => f.heal(link, *direction).map(|_| None)?,
+            Step::Loss { link, direction, probability, until_ms, .. } => {
+                f.loss(link, *direction, *probability, until(until_ms)).map(|_| None)?
+            }
+            Step::Delay { link, direction, delay_ms, jitter_ms, until_ms, .. } => {
+                f.delay(link, *direction, delay_ms * MS, jitter_ms * MS, until(until_ms)).map(|_| None)?
+            }
+            Step::Duplicate { link, direction, probability, until_ms, .. } => {
+                f.duplicate(link, *direction, *probability, until(until_ms)).map(|_| None)?
+            }
+            Step::Reorder { link, direction, probability, until_ms, .. } => {
+                f.reorder(link, *direction, *probability, until(until_ms)).map(|_| None)?
+            }
+            Step::Corrupt { link, direction, probability, until_ms, .. } => {
+                f.corrupt(link, *direction, *probability, until(until_ms)).map(|_| None)?
+            }
+            Step::Drop { link, direction, kind, count, until_ms, .. } => {
+                f.drop_kind(link, *direction, *kind, *count, until(until_ms)).map(|_| None)?
+            }
+            Step::InterfaceDown { unit, interface, .. } => {
+                let i = f.set_port(*unit, interface, Port::Down)?;
+                Some(UnitAction::LinkChange { unit: *unit, iface: IfaceId(i as u16), up: false })
+            }
+            Step::InterfaceUp { unit, interface, .. } => {
+                let i = f.set_port(*unit, interface, Port::Up)?;
+                Some(UnitAction::LinkChange { unit: *unit, iface: IfaceId(i as u16), up: true })
+            }
+            Step::InterfaceSilent { unit, interface, .. } => {
+                f.set_port(*unit, interface, Port::Silent)?;
+                None
+            }
+            Step::ClockStep { unit, ms, .. } => {
+                self.clocks[unit.index()].step(t_ns, *ms);
+                Some(UnitAction::ClockChanged(*unit))
+            }
+            Step::ClockDrift { unit, ppm, .. } => {
+                self.clocks[unit.index()].set_drift(t_ns, *ppm);
+                Some(UnitAction::ClockChanged(*unit))
+            }
+            Step::Command { unit, context, line, .. } => {
+                Some(UnitAction::Command { unit: *unit, context: context.clone(), line: line.clone() })
+            }
+            Step::Connect { context, count, .. } => {
+                Some(UnitAction::Connect { context: context.clone(), count: *count })
+            }
+            Step::Show { unit, command, .. } => Some(UnitAction::Show { unit: *unit, command: command.clone() }),
+            Step::Expect(e) => Some(UnitAction::Expect(e.clone())),
+        };
+        Ok(action)
+    }
+
+    /// Records a command and its answer; failover commands go to the checkers.
+    pub fn on_command(&mut self, t_ns: u64, unit: UnitName, context: &str, line: &str, result: Result<String, String>) {
+        if let Ok(Some(cmd)) = fover_protocol::cli::parse_failover_command(line) {
+            use fover_protocol::unit::Command as C;
+            let group = match cmd {
+                C::FailoverActive(g) | C::NoFailoverActive(g) | C::FailoverReset(g) => Some(g),
+                C::Failover | C::NoFailover => Some(None),
+                _ => None,
+            };
+            if let Some(group) = group {
+                self.observe(t_ns, Obs::FailoverCommand { unit, group, line: line.to_owned() });
+            }
+        }
+        let (ok, output) = match result {
+            Ok(o) => (true, o),
+            Err(e) => (false, e),
+        };
+        self.record(
+            t_ns,
+            TEvent::Command { unit: unit.to_string(), context: context.into(), line: line.into(), ok, output },
+        );
+    }
+
+    /// Checks an expectation of a scenario file against the current state.
+    pub fn check_expect(&mut self, t_ns: u64, e: &Expect) {
+        let mut failures = Vec::new();
+        let mut observed = Vec::new();
+        let mut described = Vec::new();
+        let units = UnitName::BOTH;
+        if let Some(gid) = e.group {
+            let Some(group) = Group::from_code(gid) else {
+                failures.push(format!("group {gid} does not exist"));
+                return self.push_expect(t_ns, e, failures, observed, described);
+            };
+            let g = group.index();
+            let states: Vec<GroupState> = self.views.iter().map(|v| v.states[g]).collect();
+            let powered: Vec<bool> = self.views.iter().map(|v| v.powered).collect();
+            let show = |u: usize| if powered[u] { states[u].as_str() } else { "powered off" };
+            observed.push(format!("group {gid}: primary {}, secondary {}", show(0), show(1)));
+            if let Some(active) = e.active {
+                described.push(format!("group {gid} active on {active:?}").to_lowercase());
+                let on: Vec<bool> = self.views.iter().map(|v| v.active(group)).collect();
+                let got = match (on[0], on[1]) {
+                    (true, true) => ActiveOn::Both,
+                    (true, false) => ActiveOn::Primary,
+                    (false, true) => ActiveOn::Secondary,
+                    (false, false) => ActiveOn::None,
+                };
+                if got != active {
+                    failures.push(format!("expected group {gid} active on {active:?}, got {got:?}").to_lowercase());
+                }
+            }
+            if let Some(st) = &e.state {
+                for (u, want) in [(0, st.primary), (1, st.secondary)] {
+                    if let Some(want) = want {
+                        described.push(format!("group {gid} {} on the {}", want, units[u]));
+                        if !powered[u] || states[u] != want {
+                            failures.push(format!("expected group {gid} {want} on the {}, got {}", units[u], show(u)));
+                        }
+                    }
+                }
+            }
+        } else if e.active.is_some() || e.state.is_some() {
+            failures.push("`active` and `state` need `group`".into());
+        }
+        if let Some(f) = e.failover {
+            let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
+            for u in targets {
+                let on = self.views[u.index()].failover_on;
+                described.push(format!("failover {f:?} on the {u}").to_lowercase());
+                observed.push(format!("failover {} on the {u}", if on { "on" } else { "off" }));
+                if on != (f == OnOff::On) {
+                    failures.push(format!("expected failover {f:?} on the {u}").to_lowercase());
+                }
+            }
+        }
+        if let Some(id) = e.syslog {
+            let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
+            for u in targets {
+                described.push(format!("syslog {id} logged on the {u}"));
+                let seen = self.syslog_seen[u.index()].get(&id).is_some_and(|&at| at <= t_ns);
+                observed.push(format!("syslog {id} on the {u}: {}", if seen { "logged" } else { "not logged" }));
+                if !seen {
+                    failures.push(format!("syslog {id} was not logged on the {u}"));
+                }
+            }
+        }
+        let unsupported: Vec<&str> = [
+            ("config_in_sync", e.config_in_sync.is_some()),
+            ("saved_config_in_sync", e.saved_config_in_sync.is_some()),
+            ("config_has", e.config_has.is_some()),
+            ("config_lacks", e.config_lacks.is_some()),
+            ("connections_survived", e.connections_survived.is_some()),
+            ("pairing", e.pairing.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, on)| *on)
+        .map(|(k, _)| k)
+        .collect();
+        for key in unsupported {
+            failures.push(format!("`{key}` cannot be checked yet: this build has no configuration model"));
+        }
+        self.push_expect(t_ns, e, failures, observed, described);
+    }
+
+    fn push_expect(
+        &mut self,
+        t_ns: u64,
+        e: &Expect,
+        failures: Vec<String>,
+        observed: Vec<String>,
+        described: Vec<String>,
+    ) {
+        let pass = failures.is_empty();
+        let description = if described.is_empty() { "expectation".into() } else { described.join(", ") };
+        let observed = if pass { observed.join("; ") } else { failures.join("; ") };
+        let step = serde_json::to_value(Step::Expect(e.clone())).unwrap_or_default();
+        self.record(t_ns, TEvent::Expect { step, pass, observed: observed.clone() });
+        if !pass && self.checkers.violation.is_none() {
+            self.checkers.violation = Some(Violation {
+                verdict: crate::checker::Verdict::Safety,
+                property: property::EXPECT.into(),
+                t_ns,
+                message: format!("at {} ms: {description}: {observed}", e.at_ms),
+            });
+        }
+        self.expectations.push(ExpectResult { at_ms: e.at_ms, description, pass, observed });
+    }
+}
+
+/// The text of a caught panic.
+pub fn panic_text(e: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = e.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = e.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic".to_owned()
+    }
+}
