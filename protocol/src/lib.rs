@@ -19,6 +19,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod constants;
+pub mod driver;
 pub mod planted;
 pub mod time;
 pub mod unit;

@@ -153,18 +153,28 @@ pub struct Core {
     pub inputs: u64,
     /// Output of `show` steps, in order.
     pub shows: Vec<(u64, UnitName, String, String)>,
+    /// Corrupted copies in flight (madsim engine: the receiver cannot be told directly).
+    pub corrupted_in_flight: BTreeMap<Vec<u8>, u32>,
 }
 
 impl Core {
     /// Builds the world for a run; an error names the bad field.
-    pub fn new(scenario: Scenario, level: RecordLevel) -> Result<Core, String> {
+    /// `latency_ns`: the fabric's base latency and jitter (the madsim engine
+    /// passes zero: its simulated sockets add their own).
+    pub fn new(scenario: Scenario, level: RecordLevel, latency_ns: (u64, u64)) -> Result<Core, String> {
         let mut configs = scenario.unit_configs()?;
         for c in &mut configs {
             c.planted_bug = scenario.planted_bug;
         }
         let interfaces: Vec<String> = configs[0].interfaces.iter().map(|i| i.qualified_name()).collect();
         let fabric_rng = Rng::derive(scenario.seed, "fabric");
-        let fabric = Fabric::new(interfaces.clone(), scenario.pair.separate_state_link(), MS, MS / 2, fabric_rng);
+        let fabric = Fabric::new(
+            interfaces.clone(),
+            scenario.pair.separate_state_link(),
+            latency_ns.0,
+            latency_ns.1,
+            fabric_rng,
+        );
         let mut rng = Rng::derive(scenario.seed, "world");
         let clocks = [ClockModel::new(rng.range(0, 10_000) * MS, 0), ClockModel::new(rng.range(0, 10_000) * MS, 0)];
         let timing = scenario.timing(&configs);
@@ -184,6 +194,7 @@ impl Core {
             frames_sent: 0,
             inputs: 0,
             shows: Vec::new(),
+            corrupted_in_flight: BTreeMap::new(),
         })
     }
 

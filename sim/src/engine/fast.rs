@@ -276,7 +276,7 @@ impl Engine {
 
 /// Plays a scenario on the fast engine.
 pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
-    let core = Core::new(scenario.clone(), level)?;
+    let core = Core::new(scenario.clone(), level, (MS, MS / 2))?;
     let traffic_interval_ns = (scenario.pair.interface_polltime_ms * MS / 2).max(MS);
     let engine = Engine {
         steps: scenario.sorted_steps(),
