@@ -7,6 +7,7 @@
 //! runtime-free [`world::Core`]: the [`fabric`], the per-unit [`clock`]s, the
 //! recorder and the [`checker`]s.
 
+pub mod bench;
 pub mod checker;
 pub mod clock;
 pub mod engine;

@@ -98,6 +98,24 @@ enum Cmd {
         #[command(flatten)]
         nemesis: NemesisArgs,
     },
+    /// Measure seeds per second and simulated seconds per wall second on a standard seed.
+    Bench {
+        /// Simulated minutes of the standard seed.
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        /// Runs per worker for each configuration.
+        #[arg(long, default_value_t = 3)]
+        runs: u64,
+        /// The standard seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Engines to measure (default: every engine this build has).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        engine: Vec<EngineKind>,
+        /// Print the rows as JSON lines too.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run scenario files (TOML) and check their expectations and every sweep property.
     Scenario {
         /// Scenario files or folders of them.
@@ -143,7 +161,12 @@ fn check_plant(plant: Option<fover_protocol::planted::PlantedBug>) -> Result<(),
 }
 
 fn nemesis_config(a: &NemesisArgs) -> nemesis::Config {
-    nemesis::Config { families: a.faults.clone(), fault_phase_ms: a.fault_phase_ms, duration_ms: a.duration_ms }
+    nemesis::Config {
+        families: a.faults.clone(),
+        fault_phase_ms: a.fault_phase_ms,
+        duration_ms: a.duration_ms,
+        ..nemesis::Config::default()
+    }
 }
 
 fn print_timeline(records: &[fover_traces::Record]) {
@@ -353,11 +376,35 @@ fn cmd_scenario(
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+fn cmd_bench(minutes: u64, runs: u64, seed: u64, engines: Vec<EngineKind>, json: bool) -> Result<ExitCode, String> {
+    let engines: Vec<EngineKind> = if engines.is_empty() {
+        [EngineKind::Fast, EngineKind::Madsim].into_iter().filter(|e| e.available()).collect()
+    } else {
+        engines
+    };
+    for e in &engines {
+        check_engine(*e)?;
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("fover bench: warning: a debug build; measure a release build (`cargo sim bench`)");
+    }
+    sweep::quiet_panics();
+    let rows = fover_sim::bench::run_all(seed, minutes, runs.max(1), &engines)?;
+    print!("{}", fover_sim::bench::render(&rows, minutes));
+    if json {
+        for r in &rows {
+            println!("{}", serde_json::to_string(r).map_err(|e| e.to_string())?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Sweep(args) => cmd_sweep(args),
         Cmd::Run { seed, trace, verbose, nemesis } => cmd_run(seed, trace, verbose, nemesis),
+        Cmd::Bench { minutes, runs, seed, engine, json } => cmd_bench(minutes, runs, seed, engine, json),
         Cmd::Scenario { files, engine, trace_dir, verbose } => cmd_scenario(files, engine, trace_dir, verbose),
     };
     match result {

@@ -153,6 +153,10 @@ pub struct Config {
     pub fault_phase_ms: Option<u64>,
     /// Total duration; `None`: the fault phase plus the liveness bound.
     pub duration_ms: Option<u64>,
+    /// Number of faults; `None`: drawn (2-8).
+    pub fault_count: Option<u32>,
+    /// Turn every allowed family on, instead of a random subset (benchmarks).
+    pub all_families: bool,
 }
 
 fn draw_unit_timers(rng: &mut Rng) -> (u64, u64) {
@@ -187,7 +191,8 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
     let mut rng = Rng::derive(seed, "nemesis");
     let allowed: Vec<Family> = if config.families.is_empty() { Family::ALL.to_vec() } else { config.families.clone() };
     // Swarm testing: each seed turns on a random subset (at least one when any is allowed).
-    let mut families: Vec<Family> = allowed.iter().copied().filter(|_| rng.chance(0.5)).collect();
+    let mut families: Vec<Family> =
+        allowed.iter().copied().filter(|_| rng.chance(0.5) || config.all_families).collect();
     if families.is_empty() && !allowed.is_empty() {
         families.push(*rng.pick(&allowed));
     }
@@ -253,7 +258,8 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
 
     let fault_families: Vec<Family> =
         families.iter().copied().filter(|f| !matches!(f, Family::ConcurrentBoot | Family::KeyMismatch)).collect();
-    let faults = if fault_families.is_empty() { 0 } else { rng.range(2, 8) as u32 };
+    let faults =
+        if fault_families.is_empty() { 0 } else { config.fault_count.unwrap_or_else(|| rng.range(2, 8) as u32) };
     let start = second_at + hold + 2 * poll;
     let links = |rng: &mut Rng| -> LinkName {
         match rng.below(4) {

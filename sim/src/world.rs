@@ -25,6 +25,8 @@ pub enum RecordLevel {
     Full,
     /// Everything but frames sent, delivered and dropped (sweeps keep memory low).
     NoFrames,
+    /// Nothing recorded and nothing checked: the state machines alone (the benchmark's ceiling).
+    Off,
 }
 
 /// What an engine must do for a step the core cannot apply alone.
@@ -199,6 +201,9 @@ impl Core {
     }
 
     pub fn record(&mut self, t_ns: u64, event: TEvent) {
+        if self.level == RecordLevel::Off {
+            return;
+        }
         self.records.push(Record { t_ns, event });
     }
 
@@ -212,6 +217,9 @@ impl Core {
 
     /// An observation for the checkers, judged against the current view.
     pub fn observe(&mut self, t_ns: u64, obs: Obs) {
+        if self.level == RecordLevel::Off {
+            return;
+        }
         let before = self.view(t_ns);
         self.checkers.observe(t_ns, &obs, &before);
     }
@@ -238,6 +246,9 @@ impl Core {
 
     /// One event a unit reported.
     pub fn on_unit_event(&mut self, t_ns: u64, unit: UnitName, event: Event) {
+        if self.level == RecordLevel::Off {
+            return;
+        }
         let u = unit.to_string();
         match event {
             Event::GroupTransition { group, from, to, reason } => {
@@ -269,6 +280,9 @@ impl Core {
     /// After a unit handled an input: its new view goes to the checkers.
     pub fn after_input(&mut self, t_ns: u64, unit_name: UnitName, unit: &Unit) {
         self.inputs += 1;
+        if self.level == RecordLevel::Off {
+            return;
+        }
         if cfg!(debug_assertions) || self.scenario.check_invariants {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unit.invariants()));
             if let Err(e) = r {
