@@ -36,6 +36,12 @@ pub(crate) struct Monitor {
     pub(crate) phase_end: Option<Instant>,
     /// The peer's status of this interface, from its last hello.
     pub(crate) peer_status: Option<InterfaceStatus>,
+    /// A Failed status counts against the policy only once confirmed: by a
+    /// hello from the peer, sent after the failure, that does not show the
+    /// peer still testing the same interface (else both units failing it at
+    /// once would fail over before either learns it is Unknown), or at once
+    /// when there is no current peer to ask.
+    pub(crate) confirmed: bool,
 }
 
 impl Monitor {
@@ -48,6 +54,7 @@ impl Monitor {
             phase: 0,
             phase_end: None,
             peer_status: None,
+            confirmed: true,
         }
     }
 
@@ -97,7 +104,7 @@ impl Unit {
         for (i, m) in self.s.ifaces.iter().enumerate() {
             if self.s.iface_groups[i] == g && self.config.interfaces[i].monitored {
                 monitored = monitored.saturating_add(1);
-                if m.status.is_failed() {
+                if m.status.is_failed() && (m.confirmed || m.status != InterfaceStatus::Failed) {
                     failed = failed.saturating_add(1);
                 }
             }
@@ -210,6 +217,7 @@ impl Unit {
                 } else {
                     m.phase = 0;
                     m.phase_end = None;
+                    m.confirmed = !self.s.peer.fresh;
                     let text = format!("({}) Testing on interface {} Failed", self.config.role, self.iface_name(i));
                     self.syslog(105009, text);
                     self.set_interface_status(i, InterfaceStatus::Failed);
@@ -230,12 +238,36 @@ impl Unit {
     /// goes back to Failed when the peer no longer reports it failed.
     pub(super) fn apply_unknown_rule(&mut self, _now: Instant, iface: IfaceId) {
         let i = iface.0 as usize;
-        let m = &self.s.ifaces[i];
+        let m = &mut self.s.ifaces[i];
         let peer_failed = matches!(m.peer_status, Some(InterfaceStatus::Failed | InterfaceStatus::Unknown));
         match m.status {
             InterfaceStatus::Failed if peer_failed => self.set_interface_status(i, InterfaceStatus::Unknown),
-            InterfaceStatus::Unknown if !peer_failed => self.set_interface_status(i, InterfaceStatus::Failed),
+            InterfaceStatus::Unknown if !peer_failed => {
+                m.confirmed = true;
+                self.set_interface_status(i, InterfaceStatus::Failed)
+            }
             _ => {}
+        }
+    }
+
+    /// A hello from the peer arrived (its statuses are in `peer_status`): it
+    /// confirms the failures it does not show the peer still testing, then
+    /// the Unknown rule applies.
+    pub(super) fn on_peer_interface_report(&mut self, now: Instant) {
+        for i in 0..self.s.ifaces.len() {
+            let m = &mut self.s.ifaces[i];
+            if m.status == InterfaceStatus::Failed && m.peer_status != Some(InterfaceStatus::Testing) {
+                m.confirmed = true;
+            }
+            self.apply_unknown_rule(now, IfaceId(i as u16));
+        }
+    }
+
+    /// The peer's view is no longer current: nobody to compare with, so
+    /// pending failures count.
+    pub(super) fn confirm_interface_failures(&mut self) {
+        for m in &mut self.s.ifaces {
+            m.confirmed = true;
         }
     }
 

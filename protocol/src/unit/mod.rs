@@ -722,9 +722,7 @@ impl Unit {
                 m.peer_status = Some(entry.status);
             }
         }
-        for i in 0..self.s.ifaces.len() {
-            self.apply_unknown_rule(now, IfaceId(i as u16));
-        }
+        self.on_peer_interface_report(now);
         let peer = &mut self.s.peer;
         peer.boot = Some(boot);
         peer.hello = Some(hello);
@@ -791,6 +789,7 @@ impl Unit {
             }
             Timer::UnitHold => {
                 self.s.peer.fresh = false;
+                self.confirm_interface_failures();
                 if self.s.mode != Mode::Enabled || self.s.link_failed {
                     return;
                 }
@@ -845,6 +844,7 @@ impl Unit {
         }
         self.s.link_failed = true;
         self.s.peer.fresh = false;
+        self.confirm_interface_failures();
         self.s.timers.stop(Timer::UnitHold);
         for g in Group::ALL {
             self.s.timers.stop(Timer::Preempt(*g));
@@ -862,6 +862,7 @@ impl Unit {
         let peer = &mut self.s.peer;
         peer.failed = true;
         peer.fresh = false;
+        self.confirm_interface_failures();
         self.s.lan_test = None;
         self.s.timers.stop(Timer::LanTestVerdict);
         self.s.timers.stop(Timer::UnitHold);
