@@ -85,7 +85,14 @@ impl Unit {
         self.config.failover_enabled = true;
         match self.s.mode {
             Mode::Enabled => {}
-            Mode::Frozen => self.s.mode = Mode::Enabled,
+            Mode::Frozen => {
+                self.s.mode = Mode::Enabled;
+                // A peer that went silent while frozen gets its LAN test now.
+                let peer = &self.s.peer;
+                if peer.hello.is_some() && !peer.fresh && !peer.failed && !self.s.link_failed {
+                    self.s.timers.set(Timer::UnitHold, now);
+                }
+            }
             Mode::Standalone => {
                 self.s.mode = Mode::Enabled;
                 self.start_failover_timers(now);

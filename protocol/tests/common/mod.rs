@@ -33,6 +33,7 @@ pub const G1: Group = Group::One;
 pub const G2: Group = Group::Two;
 pub const IF0: IfaceId = IfaceId(0);
 pub const IF1: IfaceId = IfaceId(1);
+pub const IF2: IfaceId = IfaceId(2);
 
 pub fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
@@ -311,7 +312,7 @@ pub fn policy_failover_link_down_during_operation(bug: Option<PlantedBug>) -> Ou
 }
 
 /// policy: a peer failure never promotes a Failed group.
-pub fn policy_peer_failure_never_promotes_failed_group(bug: Option<PlantedBug>) -> Outcome {
+pub fn peer_failure_never_promotes_failed_group(bug: Option<PlantedBug>) -> Outcome {
     let mut pair = settled(2, bug, |_| {})?;
     silence(&mut pair, S, IF0)?;
     ensure!(pair.state(S, G1) == Some(GroupState::Failed), "group 1 did not fail on the secondary");
