@@ -506,3 +506,5 @@ pub fn rejected_frame_changes_nothing(bug: Option<PlantedBug>) -> Outcome {
     ensure!(pair.state(S, G1) == Some(GroupState::StandbyReady), "group 1 on the secondary: {:?}", pair.state(S, G1));
     Ok(())
 }
+
+pub mod property;
