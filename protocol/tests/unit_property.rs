@@ -90,3 +90,16 @@ fn property_runs_are_deterministic() {
         assert_eq!(run(), run(), "seed {seed}");
     }
 }
+
+/// property: a long sweep for soak runs (`FOVER_SWEEP_START`, `FOVER_SWEEP_COUNT`; ignored by default).
+#[test]
+#[ignore]
+fn property_single_active_long_sweep() {
+    let var = |name: &str, default: u64| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let start = var("FOVER_SWEEP_START", 10_000);
+    let count = var("FOVER_SWEEP_COUNT", 100_000);
+    match sweep(start..start + count, None) {
+        Ok(c) => println!("{c:?}"),
+        Err((seed, message)) => panic!("{}", report(seed, &message)),
+    }
+}

@@ -55,6 +55,10 @@ impl Unit {
                 if self.s.timers.is_armed(Timer::UnitHold) {
                     self.s.timers.set(Timer::UnitHold, now + self.hold_window());
                 }
+                // A LAN test in progress keeps a full reply window of the new polltime.
+                if let Some(sent_at) = self.s.lan_test.map(|run| run.sent_at) {
+                    self.s.timers.extend_to(Timer::LanTestVerdict, sent_at + polltime);
+                }
                 Ok(String::new())
             }
             Command::GroupOption(g, option) => self.group_option(now, g, option),

@@ -24,6 +24,28 @@
 //!
 //! [`drain`] does exactly this; the async driver, the pure test harness and
 //! the fuzz targets all use it.
+//!
+//! # Organisation
+//!
+//! * this file: the API, frames in and out, unit hellos, the LAN test, time;
+//! * `rules`: the group rules and the transitions of section 4 (with the
+//!   seam `path_step` where configuration and bulk sync will plug in);
+//! * `requests`: role requests (manual moves, preempt, boot claims), the one
+//!   place the reliable channel will replace;
+//! * `iface`: interface monitoring;
+//! * `commands`: operator commands;
+//! * `timer`: the closed set of timers ([`Timer`]) in a fixed table;
+//! * `group`: per-group state, [`Reason`] and [`HistoryEntry`].
+//!
+//! In debug builds [`Unit::invariants`] runs after every input.
+//!
+//! # Time
+//!
+//! `now` is this unit's own clock and may go backwards or jump forwards. A
+//! step back moves every stored deadline back with it; a forward step of
+//! more than a polltime between two inputs restarts every silence window
+//! (hold, LAN test reply, negotiation, interface tests), so that a jump alone
+//! never makes the unit declare its peer or an interface failed.
 
 mod commands;
 mod group;
