@@ -1,5 +1,6 @@
-//! Property `single_active` over random `Pair` schedules (see
-//! `common/property.rs` for its exact statement and bound).
+//! Properties `single_active` (always) and `eventually_single_active` over
+//! random `Pair` schedules (see `common/property.rs` for their exact
+//! statements and the bound).
 
 mod common;
 
@@ -26,6 +27,7 @@ fn shard(index: u64) {
                 ("both active resolved", c.both_active_resolved),
                 ("manual move or preempt", c.manual_or_preempt_moves),
                 ("interface failed", c.interface_failed),
+                ("liveness checked", c.liveness_checked),
             ] {
                 assert!(n >= SCHEDULES_PER_SHARD / 50, "{name} in only {n} schedules: {c:?}");
             }

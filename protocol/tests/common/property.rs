@@ -18,6 +18,11 @@
 //! hello, a polltime later (on the slowest clock), plus the delivery.
 //! After a power-on the same bound covers negotiation, which ends at the
 //! first hello heard, long before the negotiation holdtime.
+//!
+//! **Property `eventually_single_active` (eventually).** A schedule that ends
+//! with a full recovery (every link healed, both units on with failover
+//! enabled) and then 3 s without faults ends with each group active on
+//! exactly one unit and Standby Ready on the other.
 
 use super::*;
 use fover_protocol::testing::{LATENCY, Pair};
@@ -82,8 +87,11 @@ impl Rng {
 }
 
 impl Schedule {
-    /// A small schedule drawn from `seed`: 4 to 12 actions in the first 6 s,
-    /// usually a full recovery at 6 s, the end at 8 s.
+    /// A small schedule drawn from `seed`: 4 to 12 actions of any kind in the
+    /// first 6 s; usually a full recovery at 6 s followed by up to 4 actions
+    /// that keep the pair stable (commands, clock steps and drift, interface
+    /// faults, data-link cuts, role-request drops), so that the property is
+    /// checked under them; the end at 9 s.
     pub fn from_seed(seed: u64) -> Schedule {
         let mut rng = Rng(seed);
         let count = 4 + rng.below(9);
@@ -104,37 +112,52 @@ impl Schedule {
                     ]);
                     Action::Drop(Link::Failover, rng.role(), kind)
                 }
-                5 => Action::Drop(Link::Data(rng.iface()), rng.role(), Kind::InterfaceHello),
                 6 => Action::PowerOff(rng.role()),
                 7 => Action::PowerOn(rng.role()),
-                8 => Action::StepClock(rng.role(), rng.pick(&[-5_000, -300, 300, 8_000])),
-                9 => Action::Drift(rng.role(), rng.pick(&[-DRIFT_PPM, 0, DRIFT_PPM])),
-                10 => Action::LinkState(rng.role(), rng.iface(), rng.below(2) == 0),
-                11 => Action::Silent(rng.role(), rng.iface(), rng.below(3) != 0),
-                _ => {
-                    let role = rng.role();
-                    let g = rng.group();
-                    let command = match rng.below(8) {
-                        0 | 1 => Command::FailoverActive(g),
-                        2 | 3 => Command::NoFailoverActive(g),
-                        4 => Command::FailoverReset(g),
-                        5 => Command::NoFailover,
-                        6 => Command::Failover,
-                        _ => Command::GroupOption(
-                            g.unwrap_or(G1),
-                            GroupOption::Preempt(rng.pick(&[None, Some(Duration::ZERO), Some(secs(1))])),
-                        ),
-                    };
-                    Action::Command(role, command)
-                }
+                _ => rng.stable_action(),
             };
             actions.push((at, action));
         }
         if rng.below(5) != 0 {
             actions.push((secs(6), Action::Recover));
+            for _ in 0..rng.below(5) {
+                let at = Duration::from_millis(6_200 + rng.below(1_600));
+                actions.push((at, rng.stable_action()));
+            }
         }
         actions.sort_by_key(|(at, _)| *at);
-        Schedule { seed, actions, end: secs(8) }
+        Schedule { seed, actions, end: secs(9) }
+    }
+}
+
+impl Rng {
+    /// An action that leaves the pair stable in the sense of the property.
+    fn stable_action(&mut self) -> Action {
+        match self.below(10) {
+            0 => Action::Cut(Link::Data(self.iface()), self.role()),
+            1 => Action::Drop(Link::Failover, self.role(), Kind::RoleRequest),
+            2 => Action::Drop(Link::Data(self.iface()), self.role(), Kind::InterfaceHello),
+            3 => Action::StepClock(self.role(), self.pick(&[-5_000, -300, 300, 8_000])),
+            4 => Action::Drift(self.role(), self.pick(&[-DRIFT_PPM, 0, DRIFT_PPM])),
+            5 => Action::LinkState(self.role(), self.iface(), self.below(2) == 0),
+            6 => Action::Silent(self.role(), self.iface(), self.below(3) != 0),
+            _ => {
+                let role = self.role();
+                let g = self.group();
+                let command = match self.below(8) {
+                    0 | 1 => Command::FailoverActive(g),
+                    2 | 3 => Command::NoFailoverActive(g),
+                    4 => Command::FailoverReset(g),
+                    5 => Command::NoFailover,
+                    6 => Command::Failover,
+                    _ => Command::GroupOption(
+                        g.unwrap_or(G1),
+                        GroupOption::Preempt(self.pick(&[None, Some(Duration::ZERO), Some(secs(1))])),
+                    ),
+                };
+                Action::Command(role, command)
+            }
+        }
     }
 }
 
@@ -150,6 +173,8 @@ pub struct Coverage {
     pub both_active_resolved: u64,
     pub manual_or_preempt_moves: u64,
     pub interface_failed: u64,
+    /// Schedules that ended with a recovery and were checked for liveness.
+    pub liveness_checked: u64,
 }
 
 fn apply(pair: &mut Pair, action: &Action) {
@@ -251,6 +276,21 @@ pub fn run_schedule(schedule: &Schedule, bug: Option<PlantedBug>, coverage: &mut
         }
         if pair.now() >= schedule.end {
             break;
+        }
+    }
+    // Eventually (liveness, PROTOCOL.md section 12 item 6): a schedule that
+    // ends with a full recovery, 3 s before its end, ends with each group
+    // active on exactly one unit and Standby Ready on the other.
+    if matches!(schedule.actions.last(), Some((at, Action::Recover)) if *at + secs(3) <= schedule.end) {
+        coverage.liveness_checked += 1;
+        for g in [G1, G2] {
+            let active = pair.active_units(g);
+            ensure!(
+                active.len() == 1 && pair.state(active[0].peer(), g) == Some(GroupState::StandbyReady),
+                "eventually_single_active: at the end group {g} is active on {active:?} (primary {:?}, secondary {:?})",
+                pair.state(P, g),
+                pair.state(S, g)
+            );
         }
     }
     coverage.schedules += 1;
