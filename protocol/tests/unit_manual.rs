@@ -190,3 +190,16 @@ fn manual_history_is_bounded() {
     assert_eq!(h.len(), fover_protocol::constants::HISTORY_MAX);
     assert!(pair.events_of(P).all(|e| !matches!(e, Event::PeerDeclaredFailed)));
 }
+
+/// no failover: entered while negotiating, then `failover` (the negotiation starts over and ends).
+#[test]
+fn no_failover_while_negotiating_then_failover_negotiation_completes() {
+    let (p, s) = configs(1, None, |_| {});
+    let mut pair = fover_protocol::testing::Pair::with_primary_only(p, s);
+    pair.command(P, Command::NoFailover).unwrap();
+    pair.run_for(secs(3));
+    assert_eq!(pair.state(P, G1), Some(GroupState::Negotiation), "frozen while negotiating");
+    pair.command(P, Command::Failover).unwrap();
+    pair.run_for(secs(2));
+    expect_placement(&pair, "failover enabled again", Some(P), Some(P)).unwrap();
+}

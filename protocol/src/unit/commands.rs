@@ -96,6 +96,10 @@ impl Unit {
                 if peer.hello.is_some() && !peer.fresh && !peer.failed && !self.s.link_failed {
                     self.s.timers.set(Timer::UnitHold, now);
                 }
+                // Frozen while negotiating: the negotiation starts over.
+                if self.s.groups.iter().any(|g| g.state == GroupState::Negotiation) {
+                    self.s.timers.set(Timer::Negotiation, now + self.config.unit_holdtime);
+                }
             }
             Mode::Standalone => {
                 self.s.mode = Mode::Enabled;
