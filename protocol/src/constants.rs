@@ -56,6 +56,9 @@ pub const TIMER_FIRINGS_PER_INPUT_MAX: usize = 32;
 /// Farthest any deadline may lie ahead of the unit's clock: the longest
 /// preempt delay (the other windows are at most one unit holdtime).
 pub const DEADLINE_SPAN_MS_MAX: u64 = PREEMPT_DELAY_S_MAX * 1_000;
+/// Earlier boots of the peer remembered, so that a delayed frame from one of
+/// them is not taken for a reboot (oldest forgotten first).
+pub const PEER_BOOTS_RETIRED_MAX: usize = 8;
 /// Name of the failover link interface in messages (`show failover`, 105005).
 pub const FAILOVER_LINK_NAME: &str = "folink";
 

@@ -242,6 +242,15 @@ struct Peer {
     failed: bool,
     /// An authenticated peer frame arrived on a data interface since power-on.
     seen_on_data: bool,
+    /// Frame sequence number of the last hello taken in (from `boot`): an
+    /// older hello arriving late is ignored.
+    hello_seq: u64,
+    /// Highest channel sequence number of a role request taken in (from
+    /// `boot`): a duplicate or late request is ignored.
+    request_seq: u64,
+    /// Earlier boots of the peer, newest last, at most [`PEER_BOOTS_RETIRED_MAX`]:
+    /// their frames are stale.
+    retired_boots: Vec<u64>,
 }
 
 /// A LAN test in progress.
@@ -615,6 +624,8 @@ impl Unit {
         assert!(!s.peer.fresh || s.peer.hello.is_some(), "a current peer view has a hello");
         assert!(!s.peer.fresh || s.timers.is_armed(Timer::UnitHold), "a current peer view has a hold deadline");
         assert!(!(s.peer.failed && s.peer.fresh), "a failed peer is not current");
+        assert!(s.peer.retired_boots.len() <= PEER_BOOTS_RETIRED_MAX, "retired boots over their bound");
+        assert!(s.peer.boot.is_none_or(|b| !s.peer.retired_boots.contains(&b)), "the peer's boot is retired");
         assert!(s.lan_test.is_none() || !s.peer.fresh, "a LAN test runs only when the peer is not current");
         assert_eq!(s.timers.is_armed(Timer::UnitHello), s.mode != Mode::Standalone, "hellos iff not standalone");
         if s.timers.is_armed(Timer::Negotiation) {
@@ -708,7 +719,7 @@ impl Unit {
     }
 
     fn on_frame(&mut self, now: Instant, link: Link, frame: Frame) {
-        if self.s.mode == Mode::Standalone {
+        if self.s.mode == Mode::Standalone || self.s.peer.retired_boots.contains(&frame.boot_nonce) {
             return;
         }
         if let Link::Data(iface) = link {
@@ -716,13 +727,16 @@ impl Unit {
             self.on_interface_traffic(now, iface, true);
         }
         match frame.message {
-            Message::UnitHello(hello) if link == Link::Failover => self.on_hello(now, frame.boot_nonce, hello),
+            Message::UnitHello(hello) if link == Link::Failover => {
+                self.on_hello(now, frame.boot_nonce, frame.seq, hello)
+            }
             Message::LanTest(test) => self.send(link, Message::LanTestReply(test)),
             Message::LanTestReply(reply) => self.on_lan_test_reply(link, reply),
-            // Only from the boot whose hellos this unit has heard.
-            Message::Control { body: Control::RoleRequest { group, request }, .. }
-                if self.s.peer.boot == Some(frame.boot_nonce) =>
+            // Only from the boot whose hellos this unit has heard, each once.
+            Message::Control { channel_seq, body: Control::RoleRequest { group, request } }
+                if self.s.peer.boot == Some(frame.boot_nonce) && channel_seq > self.s.peer.request_seq =>
             {
+                self.s.peer.request_seq = channel_seq;
                 self.on_role_request(now, group, request)
             }
             // Interface hellos matter as traffic (above); the peer's view of
@@ -732,11 +746,21 @@ impl Unit {
         }
     }
 
-    fn on_hello(&mut self, now: Instant, boot: u64, hello: UnitHello) {
+    fn on_hello(&mut self, now: Instant, boot: u64, seq: u64, hello: UnitHello) {
+        if self.s.peer.boot == Some(boot) && seq <= self.s.peer.hello_seq {
+            return; // an older hello, late
+        }
         self.stats.hellos_received += 1;
-        if self.s.peer.boot.is_some_and(|b| b != boot) {
+        if let Some(old) = self.s.peer.boot.filter(|b| *b != boot) {
+            let retired = &mut self.s.peer.retired_boots;
+            if retired.len() >= PEER_BOOTS_RETIRED_MAX {
+                retired.remove(0);
+            }
+            retired.push(old);
+            self.s.peer.request_seq = 0;
             self.on_peer_reboot();
         }
+        self.s.peer.hello_seq = seq;
         for m in &mut self.s.ifaces {
             m.peer_status = None;
         }
