@@ -165,7 +165,7 @@ pub enum Event {
     InterfaceStatusChanged { iface: IfaceId, from: InterfaceStatus, to: InterfaceStatus },
     /// A LAN test was started (three hellos missed).
     LanTestStarted,
-    /// A LAN test reply came back on the failover link: no failover.
+    /// A LAN test ended well: its reply (or a hello) came back on the failover link; no failover.
     LanTestPassed,
     /// A received frame was refused; it changed no protocol state.
     FrameRejected { link: Link, error: AuthError },
