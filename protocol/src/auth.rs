@@ -178,6 +178,19 @@ impl Session {
         self.cipher.is_some()
     }
 
+    /// Feeds the session's protocol state to `h` (role, boot, next sequence
+    /// number, replay window, retired boots; whether it is keyed, not the key),
+    /// for state fingerprints such as `Unit::state_digest`.
+    pub fn hash_state<H: core::hash::Hasher>(&self, h: &mut H) {
+        use core::hash::Hash;
+        self.role.hash(h);
+        self.boot_nonce.hash(h);
+        self.next_seq.hash(h);
+        self.cipher.is_some().hash(h);
+        self.window.hash(h);
+        self.retired.hash(h);
+    }
+
     /// Numbers, encodes and protects one message.
     pub fn seal(&mut self, message: Message) -> Vec<u8> {
         let seq = self.next_seq;

@@ -40,7 +40,32 @@ pub const EVENTS_QUEUED_MAX: usize = 4_096;
 /// Frames queued for the caller (the caller drains after every input).
 pub const TRANSMITS_QUEUED_MAX: usize = 4_096;
 
+/// [fover] A forward step of a unit's clock between two consecutive inputs of
+/// more than one unit polltime plus `polltime / CLOCK_GAP_SLACK_DIVISOR` is a
+/// clock jump (or a stall): the unit was not listening, so every silence
+/// window (hold, LAN test reply, negotiation, interface hold and test phase)
+/// gets its full length again from the first input after the gap. Consecutive
+/// inputs are never further apart than one polltime otherwise, because the
+/// hello timer fires every polltime.
+pub const CLOCK_GAP_SLACK_DIVISOR: u32 = 4;
+/// Passes of the group rules after one input before they must have settled.
+pub const EVALUATE_PASSES_MAX: usize = 8;
+/// Timer firings handled by one `handle_timeout` call (every timer re-arms in
+/// the future, except preempt without delay, which fires once).
+pub const TIMER_FIRINGS_PER_INPUT_MAX: usize = 32;
+/// Farthest any deadline may lie ahead of the unit's clock: the longest
+/// preempt delay (the other windows are at most one unit holdtime).
+pub const DEADLINE_SPAN_MS_MAX: u64 = PREEMPT_DELAY_S_MAX * 1_000;
+/// Earlier boots of the peer remembered, so that a delayed frame from one of
+/// them is not taken for a reboot (oldest forgotten first).
+pub const PEER_BOOTS_RETIRED_MAX: usize = 8;
+/// Name of the failover link interface in messages (`show failover`, 105005).
+pub const FAILOVER_LINK_NAME: &str = "folink";
+
 const _: () = assert!(UNIT_HOLDTIME_MS_MIN >= UNIT_HELLOS_MISSED_MAX * 200);
+const _: () = assert!(DEADLINE_SPAN_MS_MAX >= UNIT_HOLDTIME_MS_MAX);
+const _: () = assert!(DEADLINE_SPAN_MS_MAX >= INTERFACE_HOLDTIME_MS_MAX);
+const _: () = assert!(CLOCK_GAP_SLACK_DIVISOR >= 2);
 const _: () = assert!(UNIT_HOLDTIME_MS_DEFAULT >= UNIT_HELLOS_MISSED_MAX * UNIT_POLLTIME_MS_DEFAULT);
 const _: () = assert!(UNIT_POLLTIME_MS_MIN < UNIT_HOLDTIME_MS_MIN);
 const _: () = assert!(INTERFACE_HOLDTIME_MS_MIN >= 2 * INTERFACE_POLLTIME_MS_MIN);

@@ -5,6 +5,7 @@
 //! * [`auth`]: the failover key (authenticated encryption, replay window) or a checksum.
 //! * [`config`]: a unit's failover settings and their legal ranges.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
+//! * [`testing`]: [`testing::Pair`], two units and a virtual clock in one process, for tests.
 //!
 //! ```
 //! use fover_protocol::wire::{self, Frame, LanTest, Message, Role};
@@ -21,6 +22,7 @@ pub mod config;
 pub mod constants;
 pub mod driver;
 pub mod planted;
+pub mod testing;
 pub mod time;
 pub mod unit;
 pub mod wire;

@@ -46,6 +46,8 @@ pub const PAYLOAD_LEN_MAX: usize = FRAME_LEN_MAX - HEADER_LEN;
 pub const TEXT_LEN_MAX: usize = 1024;
 /// Most configuration lines in one sync chunk.
 pub const CHUNK_LINES_MAX: usize = 64;
+/// Most per-interface entries in one unit hello (one per monitored interface).
+pub const HELLO_INTERFACES_MAX: usize = crate::constants::MONITORED_INTERFACES_MAX;
 /// Header flag: the frame is sealed with the failover key.
 pub const FLAG_SEALED: u8 = 0b0000_0001;
 
@@ -53,6 +55,8 @@ const _: () = assert!(HEADER_LEN + PAYLOAD_LEN_MAX == FRAME_LEN_MAX);
 // One maximal line (space tag, context name, line) always fits in a chunk; the
 // sender also cuts chunks by encoded size, not only by line count.
 const _: () = assert!(64 + 3 * (2 + TEXT_LEN_MAX) <= PAYLOAD_LEN_MAX);
+// A hello with every monitored interface listed fits in one frame.
+const _: () = assert!(1 + 4 + 2 * 5 + 2 + 3 * HELLO_INTERFACES_MAX <= PAYLOAD_LEN_MAX);
 
 /// Why a frame was rejected. Offsets are from the start of the frame.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -232,6 +236,8 @@ code_enum!(
         WantMeActive = 1 => "WantMeActive",
         /// The sender wants the receiver to go standby (the sender takes the group).
         WantYouStandby = 2 => "WantYouStandby",
+        /// The sender has given the group up (it is not active for it): the receiver takes it.
+        WantYouActive = 3 => "WantYouActive",
     }
 );
 
@@ -396,6 +402,15 @@ pub struct GroupHealth {
     pub failed: u16,
 }
 
+/// One monitored interface's status on the sender of a hello.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct InterfaceHealth {
+    /// Index of the interface in the sender's interface list (`IfaceId`).
+    pub iface: u16,
+    pub status: InterfaceStatus,
+}
+
 /// The unit hello, sent on the failover link every unit polltime.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -405,6 +420,10 @@ pub struct UnitHello {
     pub version: SoftwareVersion,
     /// Group 1 then group 2.
     pub groups: [GroupHealth; 2],
+    /// The sender's status of each of its monitored interfaces (at most
+    /// [`HELLO_INTERFACES_MAX`]), so that the receiver can tell an interface
+    /// failed on both units (Unknown) from one failed on one side only.
+    pub interfaces: Vec<InterfaceHealth>,
 }
 
 /// A LAN test or its reply; the reply echoes the nonce.
@@ -625,6 +644,11 @@ fn encode_payload(message: &Message, w: &mut Writer) {
                 w.u16(g.monitored);
                 w.u16(g.failed);
             }
+            w.u16(h.interfaces.len() as u16);
+            for i in &h.interfaces {
+                w.u16(i.iface);
+                w.u8(i.status.code());
+            }
         }
         Message::LanTest(t) | Message::LanTestReply(t) => w.u32(t.nonce),
         Message::InterfaceHello(h) => {
@@ -755,7 +779,24 @@ fn decode_payload(kind: Kind, r: &mut Reader) -> Result<Message, DecodeError> {
                 g.monitored = r.u16("monitored interfaces")?;
                 g.failed = r.u16("failed interfaces")?;
             }
-            Message::UnitHello(UnitHello { failover_on, version, groups })
+            let at = r.pos;
+            let count = r.u16("interface count")? as usize;
+            if count > HELLO_INTERFACES_MAX {
+                return Err(DecodeError::TooMany {
+                    offset: at,
+                    field: "hello interfaces",
+                    count,
+                    max: HELLO_INTERFACES_MAX,
+                });
+            }
+            let mut interfaces = Vec::with_capacity(count);
+            for _ in 0..count {
+                interfaces.push(InterfaceHealth {
+                    iface: r.u16("interface index")?,
+                    status: r.code("interface status", InterfaceStatus::from_code)?,
+                });
+            }
+            Message::UnitHello(UnitHello { failover_on, version, groups, interfaces })
         }
         Kind::LanTest => Message::LanTest(LanTest { nonce: r.u32("nonce")? }),
         Kind::LanTestReply => Message::LanTestReply(LanTest { nonce: r.u32("nonce")? }),
@@ -972,6 +1013,10 @@ mod tests {
                     GroupHealth { state: GroupState::Active, monitored: 4, failed: 0 },
                     GroupHealth { state: GroupState::StandbyReady, monitored: 2, failed: 1 },
                 ],
+                interfaces: vec![
+                    InterfaceHealth { iface: 0, status: InterfaceStatus::Normal },
+                    InterfaceHealth { iface: 3, status: InterfaceStatus::Failed },
+                ],
             }),
         }
     }
@@ -980,8 +1025,61 @@ mod tests {
     fn hello_roundtrips_and_is_canonical() {
         let frame = hello();
         let bytes = encode(&frame);
-        assert_eq!(bytes.len(), HEADER_LEN + 1 + 4 + 2 * 5);
+        assert_eq!(bytes.len(), HEADER_LEN + 1 + 4 + 2 * 5 + 2 + 2 * 3);
         assert_eq!(decode(&bytes), Ok(frame));
+    }
+
+    #[test]
+    fn hello_interface_list_roundtrips_at_its_bound_and_is_refused_beyond() {
+        let mut frame = hello();
+        let Message::UnitHello(h) = &mut frame.message else { unreachable!() };
+        h.interfaces = (0..HELLO_INTERFACES_MAX as u16)
+            .map(|i| InterfaceHealth {
+                iface: i,
+                status: InterfaceStatus::ALL[i as usize % InterfaceStatus::ALL.len()],
+            })
+            .collect();
+        let bytes = encode(&frame);
+        assert_eq!(decode(&bytes), Ok(frame.clone()));
+
+        let Message::UnitHello(h) = &mut frame.message else { unreachable!() };
+        h.interfaces.push(InterfaceHealth { iface: 0, status: InterfaceStatus::Normal });
+        let count_at = HEADER_LEN + 1 + 4 + 2 * 5;
+        assert_eq!(
+            decode(&encode(&frame)),
+            Err(DecodeError::TooMany {
+                offset: count_at,
+                field: "hello interfaces",
+                count: HELLO_INTERFACES_MAX + 1,
+                max: HELLO_INTERFACES_MAX
+            })
+        );
+    }
+
+    #[test]
+    fn hello_interface_status_code_is_checked_with_its_offset() {
+        let mut bytes = encode(&hello());
+        let status_at = HEADER_LEN + 1 + 4 + 2 * 5 + 2 + 2;
+        bytes[status_at] = 0;
+        assert_eq!(
+            decode(&bytes),
+            Err(DecodeError::InvalidValue { offset: status_at, field: "interface status", value: 0 })
+        );
+    }
+
+    #[test]
+    fn role_request_want_you_active_roundtrips() {
+        let frame = Frame {
+            sender: Role::Secondary,
+            flags: 0,
+            seq: 3,
+            boot_nonce: 9,
+            message: Message::Control {
+                channel_seq: 4,
+                body: Control::RoleRequest { group: Group::Two, request: RoleRequestKind::WantYouActive },
+            },
+        };
+        assert_eq!(decode(&encode(&frame)), Ok(frame));
     }
 
     #[test]

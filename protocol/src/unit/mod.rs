@@ -24,13 +24,54 @@
 //!
 //! [`drain`] does exactly this; the async driver, the pure test harness and
 //! the fuzz targets all use it.
+//!
+//! # Organisation
+//!
+//! * this file: the API, frames in and out, unit hellos, the LAN test, time;
+//! * `rules`: the group rules and the transitions of section 4 (with the
+//!   seam `path_step` where configuration and bulk sync will plug in);
+//! * `requests`: role requests (manual moves, preempt, boot claims), the one
+//!   place the reliable channel will replace;
+//! * `iface`: interface monitoring;
+//! * `commands`: operator commands;
+//! * `timer`: the closed set of timers ([`Timer`]) in a fixed table;
+//! * `group`: per-group state, [`Reason`] and [`HistoryEntry`].
+//!
+//! In debug builds [`Unit::invariants`] runs after every input.
+//!
+//! # Time
+//!
+//! `now` is this unit's own clock and may go backwards or jump forwards. A
+//! step back moves every stored deadline back with it; a forward step of
+//! more than a polltime between two inputs restarts every silence window
+//! (hold, LAN test reply, negotiation, interface tests), so that a jump alone
+//! never makes the unit declare its peer or an interface failed.
 
-use crate::auth::AuthError;
+mod commands;
+mod group;
+mod iface;
+mod requests;
+mod rules;
+mod timer;
+
+pub use group::{HistoryEntry, Reason};
+pub use timer::Timer;
+
+use crate::auth::{self, AuthError, Session};
 use crate::config::{ConfigError, UnitConfig};
+use crate::constants::*;
+use crate::planted::{self, PlantedBug};
 use crate::time::Instant;
-use crate::wire::{Group, GroupState, InterfaceStatus, Role};
+use crate::wire::{
+    self, Control, Frame, Group, GroupHealth, GroupState, InterfaceHealth, InterfaceStatus, LanTest, Message, Role,
+    UnitHello,
+};
 use core::fmt;
+use core::hash::{Hash, Hasher};
 use core::time::Duration;
+use group::GroupMachine;
+use std::collections::VecDeque;
+use timer::TimerTable;
 
 /// Index of a data interface in [`UnitConfig::interfaces`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -124,7 +165,7 @@ pub enum Event {
     InterfaceStatusChanged { iface: IfaceId, from: InterfaceStatus, to: InterfaceStatus },
     /// A LAN test was started (three hellos missed).
     LanTestStarted,
-    /// A LAN test reply came back on the failover link: no failover.
+    /// A LAN test ended well: its reply (or a hello) came back on the failover link; no failover.
     LanTestPassed,
     /// A received frame was refused; it changed no protocol state.
     FrameRejected { link: Link, error: AuthError },
@@ -152,11 +193,122 @@ impl fmt::Display for Event {
     }
 }
 
+/// Counters for `show failover` statistics. Not part of [`Unit::state_digest`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Statistics {
+    pub hellos_sent: u64,
+    pub hellos_received: u64,
+    pub lan_tests_sent: u64,
+    pub frames_received: u64,
+    pub frames_rejected: u64,
+    /// Datagrams on data interfaces that were not failover frames (other hosts' traffic).
+    pub network_datagrams: u64,
+    pub role_requests_sent: u64,
+    /// Frames dropped because the caller did not drain (queue full).
+    pub transmits_dropped: u64,
+    /// Events dropped because the caller did not drain (queue full).
+    pub events_dropped: u64,
+}
+
+/// Whether and how the unit takes part in failover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Mode {
+    /// `failover`: the protocol runs.
+    Enabled,
+    /// `no failover` entered while running: roles are frozen until reload or
+    /// `failover`. Hellos (with `failover_on` false), LAN test replies and
+    /// interface monitoring go on, so the peer neither declares this unit
+    /// failed nor takes its groups; nothing here changes automatically.
+    Frozen,
+    /// Failover disabled at power-on: standalone, every group active, no
+    /// failover traffic.
+    Standalone,
+}
+
+/// What this unit knows of its peer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+struct Peer {
+    /// Boot nonce of the peer's last hello.
+    boot: Option<u64>,
+    /// The peer's last hello.
+    hello: Option<UnitHello>,
+    /// When it arrived.
+    last_hello_at: Option<Instant>,
+    /// A hello arrived and the hold deadline has not passed since: decisions
+    /// may rely on the peer's group states. False while a LAN test runs and
+    /// while failover is suspended.
+    fresh: bool,
+    /// Declared failed: no hello and no reply to a LAN test by the holdtime.
+    failed: bool,
+    /// An authenticated peer frame arrived on a data interface since power-on.
+    seen_on_data: bool,
+    /// Frame sequence number of the last hello taken in (from `boot`): an
+    /// older hello arriving late is ignored.
+    hello_seq: u64,
+    /// Highest channel sequence number of a role request taken in (from
+    /// `boot`): a duplicate or late request is ignored.
+    request_seq: u64,
+    /// Earlier boots of the peer, newest last, at most [`PEER_BOOTS_RETIRED_MAX`]:
+    /// their frames are stale.
+    retired_boots: Vec<u64>,
+}
+
+/// A LAN test in progress.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct LanTestRun {
+    nonce: u32,
+    sent_at: Instant,
+    /// A reply came back on a data interface (not on the failover link).
+    data_reply: bool,
+}
+
+/// Everything that defines the protocol state of a unit, apart from its
+/// configuration and its session (see [`Unit::state_digest`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct State {
+    /// The latest reading of the unit's clock (after rebasing).
+    clock: Instant,
+    mode: Mode,
+    timers: TimerTable,
+    groups: [GroupMachine; 2],
+    peer: Peer,
+    /// The failover link is marked failed: automatic failover is suspended.
+    link_failed: bool,
+    lan_test: Option<LanTestRun>,
+    /// One per configured data interface.
+    ifaces: Vec<iface::Monitor>,
+    /// The group of each data interface (through its context).
+    iface_groups: Vec<Group>,
+    /// Sequence number of the last control message sent (see `requests`).
+    channel_seq: u64,
+    /// SplitMix64 state, seeded from the boot nonce (LAN test and probe nonces).
+    rng: u64,
+}
+
+/// Frames and events waiting for the caller.
+#[derive(Clone, Debug, Default)]
+struct Outputs {
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<Event>,
+    /// A group changed state during this input: send a hello at its end.
+    hello_due: bool,
+    /// A role request was made during this input: send it after the hello.
+    requests_due: bool,
+}
+
 /// One appliance's failover state machine.
+///
+/// See the module documentation for the drain contract. Every `handle_*`
+/// method takes `now`, the reading of this unit's own clock; it may go
+/// backwards or jump forwards (see PROTOCOL.md section 3, [fover] Clocks).
 #[derive(Clone, Debug)]
 pub struct Unit {
     config: UnitConfig,
     boot_nonce: u64,
+    session: Session,
+    s: State,
+    out: Outputs,
+    stats: Statistics,
 }
 
 impl Unit {
@@ -164,9 +316,50 @@ impl Unit {
     /// by the caller (fresh at every power-on).
     pub fn new(config: UnitConfig, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
         config.validate()?;
-        let _ = now;
-        Ok(Unit { config, boot_nonce })
+        let session = Session::new(config.role, boot_nonce, config.failover_key.as_ref());
+        let iface_groups = config.interfaces.iter().map(|i| config.group_of_context(&i.context)).collect();
+        let ifaces = config.interfaces.iter().map(|_| iface::Monitor::new()).collect();
+        let mode = if config.failover_enabled { Mode::Enabled } else { Mode::Standalone };
+        let mut unit = Unit {
+            session,
+            boot_nonce,
+            s: State {
+                clock: now,
+                mode,
+                timers: TimerTable::default(),
+                groups: [GroupMachine::new(), GroupMachine::new()],
+                peer: Peer::default(),
+                link_failed: false,
+                lan_test: None,
+                ifaces,
+                iface_groups,
+                channel_seq: 0,
+                rng: boot_nonce ^ 0x6a09_e667_f3bc_c908,
+            },
+            config,
+            out: Outputs::default(),
+            stats: Statistics::default(),
+        };
+        match mode {
+            Mode::Standalone => {
+                for g in Group::ALL {
+                    unit.go_active(now, *g, Reason::FailoverDisabled);
+                }
+            }
+            _ => {
+                for g in Group::ALL {
+                    unit.transition(now, *g, GroupState::Negotiation, Reason::NoError);
+                }
+                unit.start_failover_timers(now);
+                unit.s.timers.set(Timer::Negotiation, now + unit.config.unit_holdtime);
+            }
+        }
+        unit.out.hello_due = false;
+        unit.check_invariants();
+        Ok(unit)
     }
+
+    // ----- observers -------------------------------------------------------
 
     /// The settings this unit runs with.
     pub fn config(&self) -> &UnitConfig {
@@ -178,71 +371,684 @@ impl Unit {
         self.boot_nonce
     }
 
-    /// A frame arrived on `link`.
-    pub fn handle_datagram(&mut self, now: Instant, link: Link, bytes: &[u8]) {
-        let _ = (now, link, bytes);
+    /// `failover lan unit`: primary or secondary.
+    pub fn role(&self) -> Role {
+        self.config.role
     }
 
-    /// The deadline returned by [`Unit::poll_timeout`] has been reached.
-    pub fn handle_timeout(&mut self, now: Instant) {
-        let _ = now;
+    /// Whether failover runs (false when disabled at power-on or after `no failover`).
+    pub fn failover_enabled(&self) -> bool {
+        self.s.mode == Mode::Enabled
     }
 
-    /// An operator command. Returns what the CLI prints.
-    pub fn handle_command(&mut self, now: Instant, command: Command) -> Result<String, CommandError> {
-        let _ = (now, command);
-        Ok(String::new())
-    }
-
-    /// The physical link of a data interface went up or down.
-    pub fn handle_link_change(&mut self, now: Instant, iface: IfaceId, up: bool) {
-        let _ = (now, iface, up);
-    }
-
-    /// The next frame to send, if any.
-    pub fn poll_transmit(&mut self) -> Option<Transmit> {
-        None
-    }
-
-    /// The next event, if any.
-    pub fn poll_event(&mut self) -> Option<Event> {
-        None
-    }
-
-    /// When to call [`Unit::handle_timeout`] next, on this unit's clock.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        None
+    /// Whether `no failover` froze the roles (hellos go on; nothing changes automatically).
+    pub fn is_frozen(&self) -> bool {
+        self.s.mode == Mode::Frozen
     }
 
     /// The state of `group` on this unit.
     pub fn group_state(&self, group: Group) -> GroupState {
-        let _ = group;
-        GroupState::Disabled
+        self.s.groups[group.index()].state
+    }
+
+    /// `show failover history` for `group`: oldest first, at most [`HISTORY_MAX`] entries.
+    pub fn history(&self, group: Group) -> &[HistoryEntry] {
+        &self.s.groups[group.index()].history
     }
 
     /// Whether automatic failover is suspended (failover link failed).
     pub fn is_suspended(&self) -> bool {
-        false
+        self.s.link_failed
     }
 
-    /// Whether failover is enabled (`failover` / `no failover`).
-    pub fn failover_enabled(&self) -> bool {
-        self.config.failover_enabled
+    /// Whether the failover link is marked failed (same as [`Unit::is_suspended`]).
+    pub fn failover_link_failed(&self) -> bool {
+        self.s.link_failed
     }
 
-    /// The status of a data interface on this unit.
+    /// Whether the peer has been declared failed (and not heard since).
+    pub fn peer_failed(&self) -> bool {
+        self.s.peer.failed
+    }
+
+    /// Whether a hello from the peer has been heard since power-on.
+    pub fn peer_heard(&self) -> bool {
+        self.s.peer.hello.is_some()
+    }
+
+    /// The peer's state for `group` as its last hello reported it, while that
+    /// report is current (a hello within the hold time).
+    pub fn peer_group_state(&self, group: Group) -> Option<GroupState> {
+        self.fresh_peer().map(|h| h.groups[group.index()].state)
+    }
+
+    /// The boot nonce of the peer's last hello.
+    pub fn peer_boot_nonce(&self) -> Option<u64> {
+        self.s.peer.boot
+    }
+
+    /// Whether a LAN test is running.
+    pub fn lan_test_running(&self) -> bool {
+        self.s.lan_test.is_some()
+    }
+
+    /// This unit's status of data interface `iface` (`No Link` for an unknown id).
     pub fn interface_status(&self, iface: IfaceId) -> InterfaceStatus {
-        let _ = iface;
-        InterfaceStatus::Normal
+        self.s.ifaces.get(iface.0 as usize).map_or(InterfaceStatus::NoLink, |m| m.status)
     }
 
-    /// A deterministic hash of the protocol state (not output queues or counters).
+    /// The peer's status of `iface`, as its last hello reported it.
+    pub fn peer_interface_status(&self, iface: IfaceId) -> Option<InterfaceStatus> {
+        self.s.ifaces.get(iface.0 as usize).and_then(|m| m.peer_status)
+    }
+
+    /// Whether `iface` is still *Waiting*: no frame from the peer has been
+    /// heard on it, so it is not tested yet.
+    pub fn interface_waiting(&self, iface: IfaceId) -> bool {
+        self.s.ifaces.get(iface.0 as usize).is_some_and(|m| !m.peer_known)
+    }
+
+    /// Failed and monitored interfaces of `group` on this unit (Unknown ones are not counted as failed).
+    pub fn failed_interfaces(&self, group: Group) -> (u16, u16) {
+        self.interface_counts(group)
+    }
+
+    /// Whether a group's placement was set by a manual move that preempt will not undo.
+    pub fn is_pinned(&self, group: Group) -> bool {
+        self.s.groups[group.index()].pinned
+    }
+
+    /// The deadline of one timer, if armed.
+    pub fn timer(&self, timer: Timer) -> Option<Instant> {
+        self.s.timers.get(timer)
+    }
+
+    /// Counters (not protocol state).
+    pub fn statistics(&self) -> &Statistics {
+        &self.stats
+    }
+
+    /// A deterministic FNV-1a hash of all protocol state: configuration,
+    /// session (sequence numbers, replay windows), groups and their history,
+    /// peer view, timers, interface monitors. Output queues and statistics are
+    /// left out, so a frame that is rejected leaves the digest unchanged.
     pub fn state_digest(&self) -> u64 {
-        self.boot_nonce
+        let mut h = Fnv64::new();
+        format!("{:?}", self.config).hash(&mut h);
+        self.boot_nonce.hash(&mut h);
+        self.session.hash_state(&mut h);
+        self.s.hash(&mut h);
+        h.finish()
+    }
+
+    // ----- inputs ----------------------------------------------------------
+
+    /// A frame arrived on `link`.
+    ///
+    /// On a data interface, a datagram that is not a failover frame (its first
+    /// two bytes are not the wire magic) is other hosts' traffic: it counts as
+    /// network activity for the interface test. A failover frame that fails
+    /// [`Session::open`] yields [`Event::FrameRejected`] and changes no state.
+    pub fn handle_datagram(&mut self, now: Instant, link: Link, bytes: &[u8]) {
+        if let Link::Data(iface) = link {
+            if iface.0 as usize >= self.s.ifaces.len() {
+                return;
+            }
+            if !is_failover_frame(bytes) {
+                self.stats.network_datagrams += 1;
+                self.observe_time(now);
+                self.on_interface_traffic(now, iface, false);
+                self.finish_input(now);
+                return;
+            }
+        }
+        let frame = match self.session.open(bytes) {
+            Ok(frame) => frame,
+            Err(error) => match self.forged_frame(bytes, &error) {
+                Some(frame) => frame,
+                None => {
+                    self.stats.frames_rejected += 1;
+                    self.push_event(Event::FrameRejected { link, error });
+                    return;
+                }
+            },
+        };
+        self.stats.frames_received += 1;
+        self.observe_time(now);
+        self.on_frame(now, link, frame);
+        self.finish_input(now);
+    }
+
+    /// The deadline returned by [`Unit::poll_timeout`] has been reached.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.observe_time(now);
+        let mut fired = 0;
+        while let Some(timer) = self.s.timers.expired(now) {
+            if fired >= TIMER_FIRINGS_PER_INPUT_MAX {
+                debug_assert!(false, "timer {timer:?} keeps firing at {now}");
+                break;
+            }
+            fired += 1;
+            self.s.timers.stop(timer);
+            self.on_timer(now, timer);
+        }
+        self.finish_input(now);
+    }
+
+    /// An operator command. Returns what the CLI prints.
+    pub fn handle_command(&mut self, now: Instant, command: Command) -> Result<String, CommandError> {
+        self.observe_time(now);
+        let result = self.command(now, command);
+        self.finish_input(now);
+        result
+    }
+
+    /// The physical link of a data interface went up or down.
+    pub fn handle_link_change(&mut self, now: Instant, iface: IfaceId, up: bool) {
+        self.observe_time(now);
+        self.on_link_change(now, iface, up);
+        self.finish_input(now);
+    }
+
+    // ----- outputs ---------------------------------------------------------
+
+    /// The next frame to send, if any.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.transmits.pop_front()
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.out.events.pop_front()
+    }
+
+    /// When to call [`Unit::handle_timeout`] next, on this unit's clock.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.s.timers.next()
     }
 
     /// Checks the state machine's internal invariants; panics on a bug.
-    pub fn invariants(&self) {}
+    pub fn invariants(&self) {
+        let s = &self.s;
+        assert!(self.out.transmits.len() <= TRANSMITS_QUEUED_MAX, "transmit queue over its bound");
+        assert!(self.out.events.len() <= EVENTS_QUEUED_MAX, "event queue over its bound");
+        assert_eq!(s.ifaces.len(), self.config.interfaces.len(), "one monitor per interface");
+        assert_eq!(s.iface_groups.len(), self.config.interfaces.len(), "one group per interface");
+        let span = Duration::from_millis(DEADLINE_SPAN_MS_MAX);
+        for (timer, at) in s.timers.armed() {
+            assert!(at <= s.clock + span, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
+        }
+        for (i, m) in s.ifaces.iter().enumerate() {
+            m.check(i, s.clock + span);
+        }
+        let promote_failed = self.planted(PlantedBug::PromoteFailedGroup);
+        for g in Group::ALL.iter().copied() {
+            let gm = &s.groups[g.index()];
+            assert!(gm.history.len() <= HISTORY_MAX, "history of group {g} over its bound");
+            // Each entry is checked when it is recorded; the newest again here.
+            if let Some(e) = gm.history.last() {
+                assert!(
+                    group::is_legal_transition(e.from, e.to) || (promote_failed && e.from == GroupState::Failed),
+                    "group {g}: illegal transition {} -> {} ({})",
+                    e.from,
+                    e.to,
+                    e.reason
+                );
+            }
+            if let Some(last) = gm.history.last() {
+                assert_eq!(last.to, gm.state, "group {g}: history ends in the current state");
+            }
+            match gm.request {
+                Some(group::Request::Claim(_)) => {
+                    assert_eq!(gm.state, GroupState::StandbyReady, "group {g}: only Standby Ready claims")
+                }
+                Some(group::Request::Handover) => {
+                    assert!(!gm.state.is_active(), "group {g}: an active group hands nothing over")
+                }
+                None => {}
+            }
+            if s.timers.is_armed(Timer::Preempt(g)) {
+                assert_eq!(gm.state, GroupState::StandbyReady, "group {g}: preempt armed only when Standby Ready");
+            }
+            assert!(
+                gm.state != GroupState::Disabled || s.mode == Mode::Standalone && gm.history.is_empty(),
+                "group {g}: Disabled only before power-on"
+            );
+            if s.mode == Mode::Standalone {
+                assert!(gm.state.is_active(), "group {g}: a standalone unit is active for every group");
+                assert!(gm.request.is_none(), "group {g}: a standalone unit sends no role requests");
+            }
+        }
+        assert_eq!(s.timers.is_armed(Timer::LanTestVerdict), s.lan_test.is_some(), "verdict armed iff a LAN test runs");
+        assert!(!s.link_failed || !s.peer.fresh, "a suspended unit has no current view of its peer");
+        assert!(!s.peer.fresh || s.peer.hello.is_some(), "a current peer view has a hello");
+        assert!(!s.peer.fresh || s.timers.is_armed(Timer::UnitHold), "a current peer view has a hold deadline");
+        assert!(!(s.peer.failed && s.peer.fresh), "a failed peer is not current");
+        assert!(s.peer.retired_boots.len() <= PEER_BOOTS_RETIRED_MAX, "retired boots over their bound");
+        assert!(s.peer.boot.is_none_or(|b| !s.peer.retired_boots.contains(&b)), "the peer's boot is retired");
+        assert!(s.lan_test.is_none() || !s.peer.fresh, "a LAN test runs only when the peer is not current");
+        assert_eq!(s.timers.is_armed(Timer::UnitHello), s.mode != Mode::Standalone, "hellos iff not standalone");
+        if s.timers.is_armed(Timer::Negotiation) {
+            assert!(
+                s.groups.iter().any(|g| g.state == GroupState::Negotiation),
+                "negotiation timer without a negotiating group"
+            );
+        }
+        if s.mode == Mode::Standalone {
+            assert!(s.timers.armed().next().is_none(), "a standalone unit has no timers");
+        }
+    }
+
+    // ----- time ------------------------------------------------------------
+
+    /// Takes in a new reading of the clock: rebases deadlines when it went
+    /// back, restarts silence windows after a forward gap ([fover] Clocks).
+    fn observe_time(&mut self, now: Instant) {
+        let last = self.s.clock;
+        if now < last {
+            self.rebase_back(last.saturating_since(now));
+        } else if self.s.mode != Mode::Standalone && now.saturating_since(last) > self.gap_threshold() {
+            self.restart_silence_windows(now);
+        }
+        self.s.clock = now;
+    }
+
+    /// The clock stepped back by `back`: every stored instant moves with it,
+    /// so the time left on each timer and window is unchanged.
+    fn rebase_back(&mut self, back: Duration) {
+        self.s.timers.rebase_back(back);
+        if let Some(at) = &mut self.s.peer.last_hello_at {
+            *at = *at - back;
+        }
+        if let Some(run) = &mut self.s.lan_test {
+            run.sent_at = run.sent_at - back;
+        }
+        for m in &mut self.s.ifaces {
+            m.rebase_back(back);
+        }
+    }
+
+    fn gap_threshold(&self) -> Duration {
+        let p = self.config.unit_polltime;
+        p + p / CLOCK_GAP_SLACK_DIVISOR
+    }
+
+    /// After a forward gap the unit heard nothing for a while through no fault
+    /// of the peer's: each silence window gets its full length from `now`.
+    fn restart_silence_windows(&mut self, now: Instant) {
+        let p = self.config.unit_polltime;
+        self.s.timers.extend_to(Timer::UnitHold, now + self.hold_window());
+        self.s.timers.extend_to(Timer::LanTestVerdict, now + p);
+        self.s.timers.extend_to(Timer::Negotiation, now + p);
+        for i in 0..self.s.ifaces.len() {
+            let g = self.s.iface_groups[i];
+            let half = self.iface_half_hold(g);
+            let phase = self.iface_phase_len(g);
+            self.s.ifaces[i].restart_windows(now, half, phase);
+        }
+        for g in Group::ALL {
+            self.rearm_interface_check(*g);
+        }
+    }
+
+    /// Three polltimes with no hello before the LAN test.
+    fn hold_window(&self) -> Duration {
+        let p = self.config.unit_polltime;
+        if self.planted(PlantedBug::HoldTimerTooShort) { p } else { p * UNIT_HELLOS_MISSED_MAX as u32 }
+    }
+
+    fn planted(&self, bug: PlantedBug) -> bool {
+        planted::is_planted(self.config.planted_bug, bug)
+    }
+
+    // ----- frames ----------------------------------------------------------
+
+    /// With the planted `ForgedFrameAccepted` bug, a frame that failed only its
+    /// checksum or tag is decoded anyway.
+    fn forged_frame(&self, bytes: &[u8], error: &AuthError) -> Option<Frame> {
+        if !self.planted(PlantedBug::ForgedFrameAccepted)
+            || !matches!(error, AuthError::Checksum | AuthError::Decryption)
+        {
+            return None;
+        }
+        let header = wire::decode_header(bytes).ok()?;
+        let trailer = if header.flags & wire::FLAG_SEALED != 0 { auth::TAG_LEN } else { auth::CRC_LEN };
+        let body = bytes.get(..bytes.len().checked_sub(trailer)?)?;
+        let frame = wire::decode(body).ok()?;
+        (frame.sender != self.config.role).then_some(frame)
+    }
+
+    fn on_frame(&mut self, now: Instant, link: Link, frame: Frame) {
+        if self.s.mode == Mode::Standalone || self.s.peer.retired_boots.contains(&frame.boot_nonce) {
+            return;
+        }
+        if let Link::Data(iface) = link {
+            self.s.peer.seen_on_data = true;
+            self.on_interface_traffic(now, iface, true);
+        }
+        match frame.message {
+            Message::UnitHello(hello) if link == Link::Failover => {
+                self.on_hello(now, frame.boot_nonce, frame.seq, hello)
+            }
+            Message::LanTest(test) => self.send(link, Message::LanTestReply(test)),
+            Message::LanTestReply(reply) => self.on_lan_test_reply(link, reply),
+            // Only from the boot whose hellos this unit has heard, each once.
+            Message::Control { channel_seq, body: Control::RoleRequest { group, request } }
+                if self.s.peer.boot == Some(frame.boot_nonce) && channel_seq > self.s.peer.request_seq =>
+            {
+                self.s.peer.request_seq = channel_seq;
+                self.on_role_request(now, group, request)
+            }
+            // Interface hellos matter as traffic (above); the peer's view of
+            // each interface comes with its unit hello. Other control
+            // messages belong to later parts of the protocol.
+            _ => {}
+        }
+    }
+
+    fn on_hello(&mut self, now: Instant, boot: u64, seq: u64, hello: UnitHello) {
+        if self.s.peer.boot == Some(boot) && seq <= self.s.peer.hello_seq {
+            return; // an older hello, late
+        }
+        self.stats.hellos_received += 1;
+        if let Some(old) = self.s.peer.boot.filter(|b| *b != boot) {
+            let retired = &mut self.s.peer.retired_boots;
+            if retired.len() >= PEER_BOOTS_RETIRED_MAX {
+                retired.remove(0);
+            }
+            retired.push(old);
+            self.s.peer.request_seq = 0;
+            self.on_peer_reboot();
+        }
+        self.s.peer.hello_seq = seq;
+        for m in &mut self.s.ifaces {
+            m.peer_status = None;
+        }
+        for entry in &hello.interfaces {
+            if let Some(m) = self.s.ifaces.get_mut(entry.iface as usize) {
+                m.peer_status = Some(entry.status);
+            }
+        }
+        self.on_peer_interface_report(now);
+        let peer = &mut self.s.peer;
+        peer.boot = Some(boot);
+        peer.hello = Some(hello);
+        peer.last_hello_at = Some(now);
+        peer.fresh = true;
+        peer.failed = false;
+        if self.s.lan_test.take().is_some() {
+            self.s.timers.stop(Timer::LanTestVerdict);
+            self.push_event(Event::LanTestPassed);
+        }
+        if self.s.link_failed {
+            self.s.link_failed = false;
+            self.push_event(Event::FailoverLinkRecovered);
+            self.push_event(Event::FailoverResumed);
+        }
+        self.s.timers.set(Timer::UnitHold, now + self.hold_window());
+        self.settle_requests();
+    }
+
+    /// The peer's hello carries a new boot nonce: what it was asked or
+    /// promised in its previous life is void, and so are manual moves.
+    fn on_peer_reboot(&mut self) {
+        for gm in &mut self.s.groups {
+            gm.request = None;
+            gm.pinned = false;
+        }
+    }
+
+    fn on_lan_test_reply(&mut self, link: Link, reply: LanTest) {
+        let Some(run) = &mut self.s.lan_test else { return };
+        if run.nonce != reply.nonce {
+            return;
+        }
+        match link {
+            Link::Failover => {
+                if planted::is_planted(self.config.planted_bug, PlantedBug::LanTestReplyIgnored) {
+                    return;
+                }
+                self.s.lan_test = None;
+                self.s.timers.stop(Timer::LanTestVerdict);
+                self.s.timers.set(Timer::UnitHold, self.s.clock + self.hold_window());
+                self.push_event(Event::LanTestPassed);
+            }
+            _ => run.data_reply = true,
+        }
+    }
+
+    // ----- timers ----------------------------------------------------------
+
+    fn start_failover_timers(&mut self, now: Instant) {
+        self.s.timers.set(Timer::UnitHello, now);
+        for g in Group::ALL {
+            self.s.timers.set(Timer::InterfaceHello(*g), now);
+        }
+    }
+
+    fn on_timer(&mut self, now: Instant, timer: Timer) {
+        match timer {
+            Timer::UnitHello => {
+                self.send_hello();
+                self.out.hello_due = false;
+                self.out.requests_due = true;
+                self.s.timers.set(Timer::UnitHello, now + self.config.unit_polltime);
+            }
+            Timer::UnitHold => {
+                self.s.peer.fresh = false;
+                self.confirm_interface_failures();
+                if self.s.mode != Mode::Enabled || self.s.link_failed {
+                    return;
+                }
+                if self.planted(PlantedBug::HoldTimerTooShort) {
+                    self.declare_peer_failed(now);
+                } else {
+                    self.start_lan_test(now);
+                }
+            }
+            Timer::LanTestVerdict => self.lan_test_verdict(now),
+            Timer::Negotiation => self.negotiation_timeout(now),
+            Timer::InterfaceHello(g) => {
+                self.send_interface_hellos(g);
+                let p = self.config.groups[g.index()].interface_polltime;
+                self.s.timers.set(Timer::InterfaceHello(g), now + p);
+            }
+            Timer::InterfaceCheck(g) => self.interface_check(now, g),
+            Timer::Preempt(g) => self.preempt_due(now, g),
+        }
+    }
+
+    /// Three polltimes without a hello: probe the peer on every link.
+    fn start_lan_test(&mut self, now: Instant) {
+        let nonce = self.next_random() as u32;
+        self.send(Link::Failover, Message::LanTest(LanTest { nonce }));
+        for i in 0..self.s.ifaces.len() {
+            if self.s.ifaces[i].link_up {
+                self.send(Link::Data(IfaceId(i as u16)), Message::LanTest(LanTest { nonce }));
+            }
+        }
+        self.stats.lan_tests_sent += 1;
+        self.s.lan_test = Some(LanTestRun { nonce, sent_at: now, data_reply: false });
+        let hold_end = self.s.peer.last_hello_at.map_or(now, |at| at + self.config.unit_holdtime);
+        let verdict = hold_end.max(now + self.config.unit_polltime);
+        self.s.timers.set(Timer::LanTestVerdict, verdict);
+        self.push_event(Event::LanTestStarted);
+    }
+
+    fn lan_test_verdict(&mut self, now: Instant) {
+        let Some(run) = self.s.lan_test.take() else { return };
+        debug_assert!(now >= run.sent_at + self.config.unit_polltime, "a LAN test always gets its full reply window");
+        if run.data_reply {
+            self.mark_failover_link_failed();
+        } else {
+            self.declare_peer_failed(now);
+        }
+    }
+
+    fn mark_failover_link_failed(&mut self) {
+        if self.s.link_failed {
+            return;
+        }
+        self.s.link_failed = true;
+        self.s.peer.fresh = false;
+        self.confirm_interface_failures();
+        self.s.timers.stop(Timer::UnitHold);
+        for g in Group::ALL {
+            self.s.timers.stop(Timer::Preempt(*g));
+        }
+        self.push_event(Event::FailoverLinkFailed);
+        self.push_event(Event::FailoverSuspended);
+        let text =
+            format!("({}) Lost Failover communications with mate on interface {FAILOVER_LINK_NAME}", self.role());
+        self.syslog(105005, text);
+    }
+
+    /// No hello and no LAN test reply by the holdtime: the peer is gone; take
+    /// over every group it was active for (only Standby Ready groups).
+    fn declare_peer_failed(&mut self, now: Instant) {
+        let peer = &mut self.s.peer;
+        peer.failed = true;
+        peer.fresh = false;
+        self.confirm_interface_failures();
+        self.s.lan_test = None;
+        self.s.timers.stop(Timer::LanTestVerdict);
+        self.s.timers.stop(Timer::UnitHold);
+        self.push_event(Event::PeerDeclaredFailed);
+        for g in Group::ALL {
+            let g = *g;
+            self.s.groups[g.index()].request = None;
+            self.s.timers.stop(Timer::Preempt(g));
+            match self.group_state(g) {
+                GroupState::StandbyReady => self.go_active(now, g, Reason::HelloNotHeard),
+                GroupState::Negotiation => self.go_active(now, g, Reason::NoActiveUnitFound),
+                GroupState::Failed if self.planted(PlantedBug::PromoteFailedGroup) => {
+                    self.go_active(now, g, Reason::HelloNotHeard)
+                }
+                // Failed is never promoted; the standby path before Standby
+                // Ready cannot be promoted by a failure either (it completes
+                // at once today; see `path_step`).
+                _ => {}
+            }
+        }
+    }
+
+    /// The negotiation holdtime passed. With no hello heard, this unit takes
+    /// every negotiating group; if the peer answered on a data interface, the
+    /// failover link is down at startup: it is marked failed.
+    fn negotiation_timeout(&mut self, now: Instant) {
+        if self.s.mode != Mode::Enabled || self.s.peer.hello.is_some() {
+            return;
+        }
+        for g in Group::ALL {
+            if self.group_state(*g) == GroupState::Negotiation {
+                self.go_active(now, *g, Reason::NoActiveUnitFound);
+            }
+        }
+        if self.s.peer.seen_on_data {
+            self.mark_failover_link_failed();
+        }
+    }
+
+    // ----- sending ---------------------------------------------------------
+
+    fn send(&mut self, link: Link, message: Message) {
+        let bytes = self.session.seal(message);
+        if self.out.transmits.len() >= TRANSMITS_QUEUED_MAX {
+            self.out.transmits.pop_front();
+            self.stats.transmits_dropped += 1;
+        }
+        self.out.transmits.push_back(Transmit { link, bytes });
+    }
+
+    fn send_hello(&mut self) {
+        let groups = [Group::One, Group::Two].map(|g| {
+            let (failed, monitored) = self.interface_counts(g);
+            GroupHealth { state: self.group_state(g), monitored, failed }
+        });
+        let interfaces = self
+            .config
+            .interfaces
+            .iter()
+            .zip(&self.s.ifaces)
+            .enumerate()
+            .filter(|(_, (c, _))| c.monitored)
+            .take(wire::HELLO_INTERFACES_MAX)
+            .map(|(i, (_, m))| InterfaceHealth { iface: i as u16, status: m.status })
+            .collect();
+        let hello =
+            UnitHello { failover_on: self.s.mode == Mode::Enabled, version: self.config.version, groups, interfaces };
+        self.send(Link::Failover, Message::UnitHello(hello));
+        self.stats.hellos_sent += 1;
+    }
+
+    fn push_event(&mut self, event: Event) {
+        if self.out.events.len() >= EVENTS_QUEUED_MAX {
+            self.out.events.pop_front();
+            self.stats.events_dropped += 1;
+        }
+        self.out.events.push_back(event);
+    }
+
+    fn syslog(&mut self, id: u32, text: String) {
+        self.push_event(Event::Syslog { id, text });
+    }
+
+    fn next_random(&mut self) -> u64 {
+        self.s.rng = self.s.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.s.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// The end of every input: settle the group rules, send a hello if a group
+    /// changed state, check the invariants.
+    fn finish_input(&mut self, now: Instant) {
+        self.evaluate(now);
+        if std::mem::take(&mut self.out.hello_due) && self.s.mode != Mode::Standalone {
+            self.send_hello();
+        }
+        if std::mem::take(&mut self.out.requests_due) {
+            self.resend_requests();
+        }
+        self.check_invariants();
+    }
+
+    fn check_invariants(&self) {
+        #[cfg(debug_assertions)]
+        self.invariants();
+    }
+
+    /// The peer's last hello, while it is current.
+    fn fresh_peer(&self) -> Option<&UnitHello> {
+        self.s.peer.hello.as_ref().filter(|_| self.s.peer.fresh)
+    }
+}
+
+/// Whether `bytes` start with the wire magic (a failover frame, valid or not).
+fn is_failover_frame(bytes: &[u8]) -> bool {
+    bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == wire::MAGIC
+}
+
+/// FNV-1a, 64 bits: a fixed, platform-independent hash for state digests.
+struct Fnv64(u64);
+
+impl Fnv64 {
+    fn new() -> Fnv64 {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
 }
 
 /// Drains a unit after an input, as the drain contract requires: every frame

@@ -1,0 +1,75 @@
+//! Frames that arrive late, twice, or from an earlier boot of the peer
+//! (the simulator's fabric reorders, duplicates and delays).
+
+mod common;
+
+use common::*;
+use fover_protocol::auth::Session;
+use fover_protocol::unit::{Command, Link};
+use fover_protocol::wire::{Control, GroupHealth, GroupState, Message, RoleRequestKind, UnitHello};
+
+fn hello_saying(pair: &fover_protocol::testing::Pair, g1: GroupState, g2: GroupState) -> Message {
+    let health = |state| GroupHealth { state, monitored: 1, failed: 0 };
+    Message::UnitHello(UnitHello {
+        failover_on: true,
+        version: pair.config(P).version,
+        groups: [health(g1), health(g2)],
+        interfaces: Vec::new(),
+    })
+}
+
+/// frames: a hello older than the last one taken in (reordered) is ignored.
+#[test]
+fn frames_late_hello_is_ignored() {
+    let mut pair = settled(1, None, |_| {}).unwrap();
+    let boot = pair.unit(P).unwrap().boot_nonce();
+    // Sequence number 1 of the primary's boot: long superseded.
+    let bytes = Session::new(P, boot, None).seal(hello_saying(&pair, GroupState::Failed, GroupState::Failed));
+    pair.inject(S, Link::Failover, &bytes);
+    assert_eq!(pair.unit(S).unwrap().peer_group_state(G1), Some(GroupState::Active));
+    pair.run_for(secs(1));
+    no_transitions(&pair, "a late hello").unwrap();
+}
+
+/// frames: a duplicate role request is ignored (a finished move is not replayed).
+#[test]
+fn frames_duplicate_role_request_is_ignored() {
+    let mut pair = settled(1, None, |_| {}).unwrap();
+    pair.command(S, Command::FailoverActive(Some(G1))).unwrap();
+    pair.run_for(secs(1));
+    pair.command(P, Command::FailoverActive(Some(G1))).unwrap();
+    pair.run_for(secs(1));
+    expect_placement(&pair, "moved there and back", Some(P), Some(S)).unwrap();
+    let boot = pair.unit(S).unwrap().boot_nonce();
+    let request = Message::Control {
+        channel_seq: 1,
+        body: Control::RoleRequest { group: G1, request: RoleRequestKind::WantMeActive },
+    };
+    let bytes = Session::new(S, boot, None).seal(request);
+    pair.inject(P, Link::Failover, &bytes);
+    pair.run_for(secs(1));
+    expect_placement(&pair, "after a duplicate of the first request", Some(P), Some(S)).unwrap();
+}
+
+/// frames: a hello from an earlier boot of the peer, delayed, is not taken for a reboot.
+#[test]
+fn frames_hello_from_earlier_boot_is_ignored() {
+    let mut pair = settled(1, None, |_| {}).unwrap();
+    let old_boot = pair.unit(S).unwrap().boot_nonce();
+    pair.power_off(S);
+    pair.run_for(ms(100));
+    pair.power_on(S);
+    pair.run_for(secs(2));
+    let new_boot = pair.unit(S).unwrap().boot_nonce();
+    assert_eq!(pair.unit(P).unwrap().peer_boot_nonce(), Some(new_boot));
+    pair.clear_events();
+    let mut old = Session::new(S, old_boot, None);
+    for _ in 0..1_000 {
+        let _ = old.seal(Message::LanTest(fover_protocol::wire::LanTest { nonce: 0 }));
+    }
+    let bytes = old.seal(hello_saying(&pair, GroupState::Negotiation, GroupState::Negotiation));
+    pair.inject(P, Link::Failover, &bytes);
+    assert_eq!(pair.unit(P).unwrap().peer_boot_nonce(), Some(new_boot));
+    pair.run_for(secs(1));
+    no_transitions(&pair, "a hello from an earlier boot").unwrap();
+}
