@@ -62,18 +62,20 @@ struct DirFaults {
 }
 
 impl DirFaults {
-    /// Whether hellos or LAN tests can be lost on this direction now, or
+    /// Whether frames of one of `kinds` can be lost on this direction now, or
     /// delayed by `delay_limit_ns` or more.
-    fn impairs_hellos(&self, now: u64, delay_limit_ns: u64) -> bool {
+    fn impairs(&self, now: u64, delay_limit_ns: u64, kinds: &[Kind]) -> bool {
         self.cut
             || self.loss.as_ref().and_then(|t| t.get(now)).is_some_and(|p| p > 0.0)
             || self.corrupt.as_ref().and_then(|t| t.get(now)).is_some_and(|p| p > 0.0)
             || self.delay.as_ref().and_then(|t| t.get(now)).is_some_and(|(d, j)| d + j >= delay_limit_ns)
             || self.drops.iter().any(|d| {
-                matches!(d.kind, Kind::UnitHello | Kind::LanTest | Kind::LanTestReply | Kind::InterfaceHello)
-                    && d.until_ns.is_none_or(|u| now < u)
-                    && d.remaining != Some(0)
+                kinds.contains(&d.kind) && d.until_ns.is_none_or(|u| now < u) && d.remaining != Some(0)
             })
+    }
+
+    fn impairs_hellos(&self, now: u64, delay_limit_ns: u64) -> bool {
+        self.impairs(now, delay_limit_ns, &[Kind::UnitHello, Kind::LanTest, Kind::LanTestReply, Kind::InterfaceHello])
     }
 }
 
@@ -118,13 +120,17 @@ pub enum Route {
     Deliver(Vec<Delivery>),
 }
 
-/// Whether hellos have a working path between the units.
+/// Whether the units have a working path to learn that the other is alive:
+/// a link on which LAN tests and their replies pass both ways (hellos may be
+/// dropped: the LAN test is the protocol's answer to missing hellos).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PathState {
-    /// The failover link is free of hello-impairing faults in both directions.
+    /// The failover link carries LAN tests both ways.
     pub failover: bool,
-    /// At least one data interface is, with both ports passing traffic.
+    /// At least one data interface does, with both ports passing traffic.
     pub any_data: bool,
+    /// The failover link carries hellos both ways (what a negotiating unit listens for).
+    pub failover_hellos: bool,
 }
 
 /// The fabric between the two units.
@@ -350,11 +356,13 @@ impl Fabric {
     /// Whether hellos and LAN tests have a working path now. A delay of
     /// `delay_limit_ns` or more counts as impairing.
     pub fn path_state(&self, now: u64, delay_limit_ns: u64) -> PathState {
-        let clean = |l: LinkIdx| self.links[l].iter().all(|d| !d.impairs_hellos(now, delay_limit_ns));
+        let kinds = [Kind::LanTest, Kind::LanTestReply];
+        let clean = |l: LinkIdx| self.links[l].iter().all(|d| !d.impairs(now, delay_limit_ns, &kinds));
         let failover = clean(LINK_FAILOVER);
         let any_data = (0..self.interfaces.len())
             .any(|i| self.ports[0][i] == Port::Up && self.ports[1][i] == Port::Up && clean(LINK_DATA0 + i));
-        PathState { failover, any_data }
+        let failover_hellos = self.links[LINK_FAILOVER].iter().all(|d| !d.impairs_hellos(now, delay_limit_ns));
+        PathState { failover, any_data, failover_hellos }
     }
 
     /// Whether no fault of any kind is active (used to know the heal is complete).
@@ -393,11 +401,11 @@ mod tests {
     #[test]
     fn path_state_sees_silent_ports() {
         let mut f = fabric();
-        assert_eq!(f.path_state(0, MS * 100), PathState { failover: true, any_data: true });
+        assert_eq!(f.path_state(0, MS * 100), PathState { failover: true, any_data: true, failover_hellos: true });
         f.cut(&LinkName::Failover, Direction::SecondaryToPrimary).unwrap();
         f.set_port(UnitName::Primary, "admin/inside", Port::Silent).unwrap();
-        assert_eq!(f.path_state(0, MS * 100), PathState { failover: false, any_data: true });
+        assert_eq!(f.path_state(0, MS * 100), PathState { failover: false, any_data: true, failover_hellos: false });
         f.set_port(UnitName::Secondary, "admin/outside", Port::Down).unwrap();
-        assert_eq!(f.path_state(0, MS * 100), PathState { failover: false, any_data: false });
+        assert_eq!(f.path_state(0, MS * 100), PathState { failover: false, any_data: false, failover_hellos: false });
     }
 }

@@ -191,8 +191,12 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
     let mut rng = Rng::derive(seed, "nemesis");
     let allowed: Vec<Family> = if config.families.is_empty() { Family::ALL.to_vec() } else { config.families.clone() };
     // Swarm testing: each seed turns on a random subset (at least one when any is allowed).
-    let mut families: Vec<Family> =
-        allowed.iter().copied().filter(|_| rng.chance(0.5) || config.all_families).collect();
+    // A key mismatch silences the whole pair: on in one seed in ten, not one in two.
+    let mut families: Vec<Family> = allowed
+        .iter()
+        .copied()
+        .filter(|f| rng.chance(if *f == Family::KeyMismatch { 0.1 } else { 0.5 }) || config.all_families)
+        .collect();
     if families.is_empty() && !allowed.is_empty() {
         families.push(*rng.pick(&allowed));
     }
@@ -324,16 +328,25 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
                 });
             }
             Family::HelloDrop => {
-                // Two to four hellos: around the three-missed edge that starts a LAN test.
-                let count = rng.range(2, 4);
+                // Either two to four hellos, around the three-missed edge that
+                // starts a LAN test, or every hello for a while (LAN tests still
+                // pass, so nothing may fail over).
+                let (count, until_ms) = if rng.chance(0.5) { (Some(rng.range(2, 4)), None) } else { (None, until) };
                 steps.push(Step::Drop {
                     at_ms: at,
                     link: LinkName::Failover,
                     direction: dir(&mut rng),
                     kind: Kind::UnitHello,
-                    count: Some(count),
-                    until_ms: None,
+                    count,
+                    until_ms,
                 });
+                // Sometimes with every data link cut too: only the failover link's LAN test can answer.
+                if until_ms.is_some() && rng.chance(0.4) {
+                    for i in &interfaces {
+                        steps.push(Step::Cut { at_ms: at, link: LinkName::Data(i.clone()), direction: Direction::Both });
+                        steps.push(Step::Heal { at_ms: at + len, link: LinkName::Data(i.clone()), direction: Direction::Both });
+                    }
+                }
             }
             Family::Delay => {
                 let delay_ms = rng.range(5, poll);

@@ -10,13 +10,16 @@ use crate::rng::Rng;
 use crate::scenario::Scenario;
 use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
 use fover_protocol::unit::{Event, IfaceId, Link, Unit};
-use fover_protocol::wire::{self, Group, GroupState, InterfaceStatus};
+use fover_protocol::wire::{self, Group, GroupState};
 use fover_protocol::{Instant, UnitConfig};
 use fover_traces::{Event as TEvent, Record};
 use std::collections::BTreeMap;
 
 /// Bytes that stand for other hosts' traffic on a data interface (no fover magic).
 pub const NETWORK_TRAFFIC: &[u8] = b"\x00\x00network-traffic";
+
+/// Where the units' clocks start: about eleven days.
+pub const CLOCK_ORIGIN_NS: u64 = 1_000_000 * 1_000_000_000;
 
 /// How much a run records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,17 +123,10 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
         suspended: u.is_suspended(),
         failover_on: u.failover_enabled(),
     };
-    let cfg = u.config();
-    for (i, iface) in cfg.interfaces.iter().enumerate() {
-        if !iface.monitored {
-            continue;
-        }
-        let g = cfg.group_of_context(&iface.context).index();
-        view.monitored[g] += 1;
-        let st = u.interface_status(IfaceId(i as u16));
-        if st.is_failed() && st != InterfaceStatus::Unknown {
-            view.failed[g] += 1;
-        }
+    for group in [Group::One, Group::Two] {
+        let (failed, monitored) = u.failed_interfaces(group);
+        view.failed[group.index()] = failed;
+        view.monitored[group.index()] = monitored;
     }
     view
 }
@@ -178,7 +174,10 @@ impl Core {
             fabric_rng,
         );
         let mut rng = Rng::derive(scenario.seed, "world");
-        let clocks = [ClockModel::new(rng.range(0, 10_000) * MS, 0), ClockModel::new(rng.range(0, 10_000) * MS, 0)];
+        // Clocks start far from zero (a unit has been up for days), so a backward
+        // step never pins a clock at zero; the units' readings differ by up to 10 s.
+        let clock = |rng: &mut Rng| ClockModel::new(CLOCK_ORIGIN_NS + rng.range(0, 10_000) * MS, 0);
+        let clocks = [clock(&mut rng), clock(&mut rng)];
         let timing = scenario.timing(&configs);
         Ok(Core {
             checkers: Checkers::new(timing),
@@ -327,8 +326,14 @@ impl Core {
     }
 
     /// Whether a delivered frame must be rejected by the receiver: the fabric
-    /// corrupted it, or the units' keys differ.
-    pub fn must_reject(&self, corrupted: bool, bytes: &[u8]) -> bool {
+    /// corrupted it, or the units' keys differ. Bytes that no longer start with
+    /// the wire magic are not a failover message at all: on a data interface
+    /// they are traffic like any other host's (and count as activity).
+    pub fn must_reject(&self, link: Link, corrupted: bool, bytes: &[u8]) -> bool {
+        let fover_frame = bytes.get(..2) == Some(&wire::MAGIC.to_be_bytes()[..]);
+        if matches!(link, Link::Data(_)) && !fover_frame {
+            return false;
+        }
         corrupted || (!self.scenario.pair.keys_match() && bytes != NETWORK_TRAFFIC)
     }
 

@@ -688,6 +688,11 @@ impl Unit {
         }
         for g in Group::ALL {
             self.rearm_interface_check(*g);
+            // A jump must not make preempt fire early either: the delay starts again.
+            if !self.planted(PlantedBug::PreemptIgnoresDelay) {
+                let delay = self.config.groups[g.index()].preempt_delay.unwrap_or_default();
+                self.s.timers.extend_to(Timer::Preempt(*g), now + delay);
+            }
         }
     }
 
@@ -725,6 +730,14 @@ impl Unit {
         if let Link::Data(iface) = link {
             self.s.peer.seen_on_data = true;
             self.on_interface_traffic(now, iface, true);
+            if self.s.peer.failed && self.s.mode == Mode::Enabled {
+                // The peer speaks on a data interface: it is alive, and what
+                // failed is the failover link. Without this, a unit that
+                // declared its peer failed during a full partition would take
+                // groups the peer still holds once only the data links heal.
+                self.s.peer.failed = false;
+                self.mark_failover_link_failed();
+            }
         }
         match frame.message {
             Message::UnitHello(hello) if link == Link::Failover => {

@@ -24,6 +24,11 @@ pub struct Safety {
     /// Per unit, per group: the last time its failed interfaces reached the policy.
     over_threshold_at: [[Option<u64>; 2]; 2],
     was_suspended: [bool; 2],
+    /// Per unit, per group: the last time the group was active there.
+    active_at: [[Option<u64>; 2]; 2],
+    /// Per group: a dual-active that began while the units had no path stays
+    /// excused until the failover link works again (the heal rule needs it).
+    inherited_excuse: [Option<u64>; 2],
 }
 
 impl Safety {
@@ -40,7 +45,15 @@ impl Safety {
             ready_since: [[None; 2]; 2],
             over_threshold_at: [[None; 2]; 2],
             was_suspended: [false; 2],
+            active_at: [[None; 2]; 2],
+            inherited_excuse: [None; 2],
         }
+    }
+
+    /// How long a group may take to pass from one unit to the other in a
+    /// handover (the holder gives it up, then the asker takes it).
+    fn handover_ns(&self) -> u64 {
+        2 * self.timing.unit_polltime_ns + self.timing.delay_max_ns + 50 * crate::fabric::MS
     }
 
     fn recent(&self, at: Option<u64>, t: u64) -> bool {
@@ -88,10 +101,13 @@ impl Safety {
             }
             Obs::Transition { unit, group, from, to } => {
                 let (x, g) = (unit.index(), group.index());
+                let verdict = if to.is_active() && !from.is_active() {
+                    self.check_promotion(t, *unit, *group, *from, before, coverage)
+                } else {
+                    None
+                };
                 self.ready_since[x][g] = if *to == GroupState::StandbyReady { Some(t) } else { None };
-                if to.is_active() && !from.is_active() {
-                    return self.check_promotion(t, *unit, *group, *from, before, coverage);
-                }
+                return verdict;
             }
         }
         None
@@ -123,12 +139,24 @@ impl Safety {
         let commanded = self.recent(self.last_command[g], t);
         let peer = &before.units[y.index()];
         let peer_gone = !peer.powered || self.recent(self.down_at[y.index()], t);
-        let peer_not_active = !peer.states[g].is_active();
+        // A handover: the peer gives the group up first, then this unit takes it.
+        let peer_had_it = self.active_at[y.index()][g].is_some_and(|a| t.saturating_sub(a) <= self.handover_ns());
+        let peer_not_active = !peer.states[g].is_active() && !peer_had_it;
         let no_path = self.recent(self.last_excuse, t);
         let y_over = self.recent(self.over_threshold_at[y.index()][g], t);
         let interface_cause = y_over && before.units[x.index()].failed[g] < peer.failed[g].max(1);
         if peer_gone || no_path || commanded {
             return None;
+        }
+        // Simultaneous boot (each heard the other while negotiating): after the
+        // sync, each group goes to its preferred unit.
+        let timing = &self.timing;
+        if let (Some(bx), Some(by)) = (self.boot_at[x.index()], self.boot_at[y.index()]) {
+            let together = bx.abs_diff(by) <= timing.unit_holdtime_ns + timing.unit_polltime_ns;
+            let settling = t.saturating_sub(bx.max(by)) <= timing.unit_holdtime_ns + 3 * timing.unit_polltime_ns + self.handover_ns();
+            if together && settling && timing.preferred[g] == x {
+                return None;
+            }
         }
         if peer_not_active {
             // The group was not active anywhere (or Failed on the peer): taking it is no failover away from anyone.
@@ -182,7 +210,8 @@ impl Safety {
         if !timing.keys_match || !(view.path.failover || view.path.any_data) {
             self.last_excuse = Some(t);
         }
-        if !view.path.failover {
+        // A negotiating unit listens for hellos only (section 5): without them it goes active.
+        if !view.path.failover_hellos {
             if self.boot_at.iter().flatten().any(|&b| t.saturating_sub(b) <= settle) {
                 self.startup_split = true;
             }
@@ -193,6 +222,11 @@ impl Safety {
             self.startup_split = false;
         }
         for (u, unit) in view.units.iter().enumerate() {
+            for g in 0..2 {
+                if unit.powered && unit.states[g].is_active() {
+                    self.active_at[u][g] = Some(t);
+                }
+            }
             if unit.suspended && !self.was_suspended[u] {
                 coverage.hit(sometimes::SUSPENDED);
             }
@@ -203,17 +237,28 @@ impl Safety {
                 }
             }
         }
+        let handover = self.handover_ns();
         for group in [Group::One, Group::Two] {
             let g = group.index();
             let both = view.units[0].active(group) && view.units[1].active(group);
             if !both {
+                self.inherited_excuse[g] = None;
                 if self.dual_since[g].take().is_some() && view.units.iter().all(|u| u.powered) {
                     coverage.hit(sometimes::HEAL_RESOLVED);
                 }
                 continue;
             }
-            let since = *self.dual_since[g].get_or_insert(t);
-            let from = self.last_excuse.map_or(since, |e| e.max(since));
+            let since = *self.dual_since[g].get_or_insert_with(|| {
+                // Began while excused (or one handover after)? Then it is the heal rule's to resolve.
+                let began_excused = self.last_excuse.is_some_and(|e| t.saturating_sub(e) <= handover);
+                self.inherited_excuse[g] = began_excused.then_some(t);
+                t
+            });
+            if self.inherited_excuse[g].is_some() && !view.path.failover_hellos {
+                self.inherited_excuse[g] = Some(t);
+            }
+            let excuse = self.last_excuse.max(self.inherited_excuse[g]);
+            let from = excuse.map_or(since, |e| e.max(since));
             let grace = self.timing.heal_grace_ns();
             if t.saturating_sub(from) > grace {
                 let why = match self.last_excuse {

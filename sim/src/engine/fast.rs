@@ -206,7 +206,7 @@ impl Engine {
         let ulink = unit_link(link);
         self.core.on_deliver(self.now, to, ulink, &bytes, corrupted, duplicate);
         let local = self.core.local(to, self.now);
-        if self.core.must_reject(corrupted, &bytes) {
+        if self.core.must_reject(ulink, corrupted, &bytes) {
             let before = unit.state_digest();
             unit.handle_datagram(local, ulink, &bytes);
             let after = unit.state_digest();

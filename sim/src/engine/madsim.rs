@@ -97,7 +97,7 @@ impl Hooks for SimHooks {
                         None => false,
                     };
                     s.core.on_deliver(t, self.unit, link, bytes, corrupted, false);
-                    s.core.must_reject(corrupted, bytes)
+                    s.core.must_reject(link, corrupted, bytes)
                 };
                 if must_reject {
                     let before = unit.state_digest();
