@@ -248,6 +248,10 @@ struct Peer {
     /// Highest channel sequence number of a role request taken in (from
     /// `boot`): a duplicate or late request is ignored.
     request_seq: u64,
+    /// Frame sequence number of that role request: a hello the peer sent
+    /// before it (overtaken on the way) shows a state the request changed,
+    /// and is ignored.
+    request_frame_seq: u64,
     /// Earlier boots of the peer, newest last, at most [`PEER_BOOTS_RETIRED_MAX`]:
     /// their frames are stale.
     retired_boots: Vec<u64>,
@@ -750,6 +754,7 @@ impl Unit {
                 if self.s.peer.boot == Some(frame.boot_nonce) && channel_seq > self.s.peer.request_seq =>
             {
                 self.s.peer.request_seq = channel_seq;
+                self.s.peer.request_frame_seq = frame.seq;
                 self.on_role_request(now, group, request)
             }
             // Interface hellos matter as traffic (above); the peer's view of
@@ -760,8 +765,8 @@ impl Unit {
     }
 
     fn on_hello(&mut self, now: Instant, boot: u64, seq: u64, hello: UnitHello) {
-        if self.s.peer.boot == Some(boot) && seq <= self.s.peer.hello_seq {
-            return; // an older hello, late
+        if self.s.peer.boot == Some(boot) && (seq <= self.s.peer.hello_seq || seq < self.s.peer.request_frame_seq) {
+            return; // an older hello, late (or overtaken by a role request sent after it)
         }
         self.stats.hellos_received += 1;
         if let Some(old) = self.s.peer.boot.filter(|b| *b != boot) {
@@ -771,6 +776,7 @@ impl Unit {
             }
             retired.push(old);
             self.s.peer.request_seq = 0;
+            self.s.peer.request_frame_seq = 0;
             self.on_peer_reboot();
         }
         self.s.peer.hello_seq = seq;
