@@ -48,3 +48,30 @@ const _: () = assert!(INTERFACE_HOLDTIME_MS_DEFAULT >= 2 * INTERFACE_POLLTIME_MS
 // The three test phases fit in the second half of the holdtime.
 const _: () = assert!(INTERFACE_TEST_PHASES * 2 <= INTERFACE_TEST_PHASE_DIVISOR);
 const _: () = assert!(GROUPS_MAX == 2);
+
+// ---- Reliable control channel (`channel`) ----
+
+/// Control messages in flight (sent, not yet acknowledged) per direction.
+pub const CHANNEL_SEND_WINDOW: usize = 64;
+/// Control messages accepted by `Channel::send` but not yet in flight. When full, `send`
+/// refuses with `SendError::Full` and hands the message back: nothing is dropped.
+pub const CHANNEL_BACKLOG_MAX: usize = 1_024;
+/// Out-of-order control messages the receiver buffers (beyond the next expected one).
+pub const CHANNEL_RECV_WINDOW: usize = 64;
+/// Retransmission timeout before the first round-trip sample.
+pub const CHANNEL_RTO_MS_INITIAL: u64 = 200;
+/// Floor of the retransmission timeout computed from round-trip samples.
+pub const CHANNEL_RTO_MS_MIN: u64 = 10;
+/// Cap of the retransmission timeout, including exponential backoff.
+pub const CHANNEL_RTO_MS_MAX: u64 = 4_000;
+/// Repeated cumulative acknowledgements (each: a later message arrived) after which the oldest
+/// message, once out for 1.25 smoothed round trips, is resent without waiting for the timeout.
+pub const CHANNEL_DUPACKS_FAST_RETRANSMIT: u32 = 1;
+/// Previous peer boots remembered, so that a late frame from one cannot pass for a reboot.
+pub const CHANNEL_RETIRED_BOOTS_MAX: usize = 8;
+
+// The receiver can hold everything the sender may have in flight.
+const _: () = assert!(CHANNEL_RECV_WINDOW >= CHANNEL_SEND_WINDOW);
+const _: () = assert!(CHANNEL_SEND_WINDOW > 0 && CHANNEL_BACKLOG_MAX > 0);
+const _: () = assert!(CHANNEL_DUPACKS_FAST_RETRANSMIT >= 1);
+const _: () = assert!(CHANNEL_RTO_MS_MIN <= CHANNEL_RTO_MS_INITIAL && CHANNEL_RTO_MS_INITIAL <= CHANNEL_RTO_MS_MAX);

@@ -4,6 +4,7 @@
 //! * [`wire`]: every message and its canonical binary encoding.
 //! * [`auth`]: the failover key (authenticated encryption, replay window) or a checksum.
 //! * [`config`]: a unit's failover settings and their legal ranges.
+//! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
 //!
 //! ```
@@ -16,6 +17,7 @@
 //! ```
 
 pub mod auth;
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod constants;
