@@ -75,3 +75,17 @@ const _: () = assert!(CHANNEL_RECV_WINDOW >= CHANNEL_SEND_WINDOW);
 const _: () = assert!(CHANNEL_SEND_WINDOW > 0 && CHANNEL_BACKLOG_MAX > 0);
 const _: () = assert!(CHANNEL_DUPACKS_FAST_RETRANSMIT >= 1);
 const _: () = assert!(CHANNEL_RTO_MS_MIN <= CHANNEL_RTO_MS_INITIAL && CHANNEL_RTO_MS_INITIAL <= CHANNEL_RTO_MS_MAX);
+
+// ---- Licenses (`license`) ----
+
+/// [fover] Security contexts of the base (Restricted) license, which a unit runs with no key.
+pub const LICENSE_BASE_CONTEXTS: u16 = 2;
+/// [fover] VPN peers of the base (Restricted) license.
+pub const LICENSE_BASE_VPN_PEERS: u16 = 25;
+/// Most VPN peers an activation key may license.
+pub const LICENSE_VPN_PEERS_MAX: u16 = 10_000;
+
+const _: () = assert!(LICENSE_BASE_CONTEXTS as usize <= CONTEXTS_MAX);
+const _: () = assert!(LICENSE_BASE_VPN_PEERS <= LICENSE_VPN_PEERS_MAX);
+// Context counts travel in 16 bits inside an activation key.
+const _: () = assert!(CONTEXTS_MAX <= u16::MAX as usize);

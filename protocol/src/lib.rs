@@ -5,6 +5,7 @@
 //! * [`auth`]: the failover key (authenticated encryption, replay window) or a checksum.
 //! * [`config`]: a unit's failover settings and their legal ranges.
 //! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
+//! * [`license`]: licenses, activation keys bound to serials, and the pairing checks.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
 //!
 //! ```
@@ -22,6 +23,7 @@ pub mod cli;
 pub mod config;
 pub mod constants;
 pub mod driver;
+pub mod license;
 pub mod planted;
 pub mod time;
 pub mod unit;
