@@ -6,6 +6,7 @@
 //! * [`config`]: a unit's failover settings and their legal ranges.
 //! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
 //! * [`license`]: licenses, activation keys bound to serials, and the pairing checks.
+//! * [`replication`]: which commands replicate, from which unit, and when they are refused.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
 //!
 //! ```
@@ -25,6 +26,7 @@ pub mod constants;
 pub mod driver;
 pub mod license;
 pub mod planted;
+pub mod replication;
 pub mod time;
 pub mod unit;
 pub mod wire;
