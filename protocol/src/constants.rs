@@ -89,3 +89,13 @@ const _: () = assert!(LICENSE_BASE_CONTEXTS as usize <= CONTEXTS_MAX);
 const _: () = assert!(LICENSE_BASE_VPN_PEERS <= LICENSE_VPN_PEERS_MAX);
 // Context counts travel in 16 bits inside an activation key.
 const _: () = assert!(CONTEXTS_MAX <= u16::MAX as usize);
+
+// ---- Running configuration (`running`) ----
+
+/// Lines in one space's running config (the system space or one context).
+pub const RUNNING_LINES_PER_SPACE_MAX: usize = 20_000;
+/// Longest security context name.
+pub const CONTEXT_NAME_LEN_MAX: usize = 32;
+
+const _: () = assert!(RUNNING_LINES_PER_SPACE_MAX >= 1_000);
+const _: () = assert!(CONTEXT_NAME_LEN_MAX < crate::wire::TEXT_LEN_MAX);

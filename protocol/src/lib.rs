@@ -6,6 +6,7 @@
 //! * [`config`]: a unit's failover settings and their legal ranges.
 //! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
 //! * [`license`]: licenses, activation keys bound to serials, and the pairing checks.
+//! * [`running`]: the running configuration (system space and contexts) and its parser.
 //! * [`replication`]: which commands replicate, from which unit, and when they are refused.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
 //!
@@ -27,6 +28,7 @@ pub mod driver;
 pub mod license;
 pub mod planted;
 pub mod replication;
+pub mod running;
 pub mod time;
 pub mod unit;
 pub mod wire;
