@@ -5,6 +5,7 @@
 //! * [`auth`]: the failover key (authenticated encryption, replay window) or a checksum.
 //! * [`config`]: a unit's failover settings and their legal ranges.
 //! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
+//! * [`flash`]: a unit's flash (startup configs, files, license store), kept across reboots.
 //! * [`license`]: licenses, activation keys bound to serials, and the pairing checks.
 //! * [`running`]: the running configuration (system space and contexts) and its parser.
 //! * [`replication`]: which commands replicate, from which unit, and when they are refused.
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod constants;
 pub mod driver;
+pub mod flash;
 pub mod license;
 pub mod planted;
 pub mod replication;
