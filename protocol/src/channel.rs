@@ -94,8 +94,9 @@ const MS: u64 = 1_000_000;
 
 /// Most messages queued at once (in flight plus backlog); also the most a peer reboot abandons.
 pub const CHANNEL_QUEUED_MAX: usize = CHANNEL_SEND_WINDOW + CHANNEL_BACKLOG_MAX;
-/// Consecutive timeouts that still double the retransmission timeout (2^6 x 50 ms > the cap).
+/// Consecutive timeouts that still double the retransmission timeout: enough to go from the floor to the cap.
 const BACKOFF_STEPS_MAX: u32 = 16;
+const _: () = assert!(CHANNEL_RTO_MS_MIN << BACKOFF_STEPS_MAX >= CHANNEL_RTO_MS_MAX);
 
 /// Why [`Channel::send`] refused a message. Each variant hands the message back.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -25,32 +25,11 @@ use fover_protocol::channel::{Channel, ChannelStats, SendError};
 use fover_protocol::wire::{self, Control, Frame, Message, Role, Space};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod common;
+use common::Rng;
+
 const MS: u64 = 1_000_000;
 const US: u64 = 1_000;
-
-/// splitmix64: one seed, one stream; every draw comes from it.
-#[derive(Clone, Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { self.next() % n }
-    }
-    fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi.saturating_sub(lo) + 1)
-    }
-    /// True with probability `per_mille / 1000`.
-    fn chance(&mut self, per_mille: u64) -> bool {
-        self.below(1000) < per_mille
-    }
-}
 
 /// The link's behaviour in one direction-independent phase.
 #[derive(Clone, Copy, Debug)]

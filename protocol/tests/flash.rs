@@ -6,6 +6,9 @@ use fover_protocol::replication::{Classification, classify};
 use fover_protocol::running::RunningConfig;
 use fover_protocol::wire::Space;
 
+mod common;
+use common::Rng;
+
 const SERIAL: &str = "JMX1234L0AB";
 const MB: u64 = 1 << 20;
 
@@ -175,15 +178,11 @@ fn flash_file_command_parser_never_panics() {
         "erase",
         "",
     ];
-    let mut state = 7u64;
-    let mut next = move || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) as usize
-    };
+    let mut rng = Rng(7);
     let rc = running("primary");
     let mut flash = Flash::new(MB);
     for _ in 0..20_000 {
-        let line: Vec<&str> = (0..next() % 5).map(|_| words[next() % words.len()]).collect();
+        let line: Vec<&str> = (0..rng.below(5)).map(|_| words[rng.index(words.len())]).collect();
         if let Ok(Some(cmd)) = FileCommand::parse(&line.join(" ")) {
             let _ = flash.execute(&cmd, &rc, &Space::System);
         }

@@ -8,6 +8,9 @@ use fover_protocol::license::{
 use fover_protocol::wire::SoftwareVersion;
 use std::collections::BTreeMap;
 
+mod common;
+use common::Rng;
+
 const SERIAL: &str = "JMX1234L0AB";
 const OTHER_SERIAL: &str = "JMX5678L0CD";
 const FEATURES: Features = Features { contexts: 20, vpn_peers: 750 };
@@ -122,19 +125,15 @@ fn activation_key_with_unknown_features_is_refused_after_its_signature_checks() 
 fn activation_key_parser_never_panics_on_arbitrary_text() {
     let alphabet: Vec<char> = "0123456789abcdefxX ABCDEF-+\t\u{00e9}\u{0}".chars().collect();
     let words = ["activation-key", "0x", "0xffffffff", "0x1a2b3c4d"];
-    let mut state = 0x5eed_u64;
-    let mut next = || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        state >> 33
-    };
+    let mut rng = Rng(0x5eed);
     for _ in 0..20_000 {
         let mut text = String::new();
-        for _ in 0..next() % 8 {
-            if next() % 3 == 0 {
-                text.push_str(words[next() as usize % words.len()]);
+        for _ in 0..rng.below(8) {
+            if rng.below(3) == 0 {
+                text.push_str(words[rng.index(words.len())]);
             }
-            for _ in 0..next() % 10 {
-                text.push(alphabet[next() as usize % alphabet.len()]);
+            for _ in 0..rng.below(10) {
+                text.push(alphabet[rng.index(alphabet.len())]);
             }
         }
         let _ = parse_and_verify(SERIAL, &text);

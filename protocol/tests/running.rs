@@ -10,6 +10,9 @@ use fover_protocol::wire::{Group, Role, Space, TEXT_LEN_MAX};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
+mod common;
+use common::Rng;
+
 const PRIMARY_SYSTEM: &str = "\
 hostname fw
 failover
@@ -413,11 +416,7 @@ fn running_config_never_panics_on_arbitrary_lines() {
         "nameif",
         "x",
     ];
-    let mut state = 0x00c0_ffee_u64;
-    let mut next = move || {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (state >> 33) as usize
-    };
+    let mut rng = Rng(0x00c0_ffee);
     let mut outcomes = [0usize; 2];
     let mut rc = primary();
     for round in 0..30_000 {
@@ -425,19 +424,19 @@ fn running_config_never_panics_on_arbitrary_lines() {
         if round % 200 == 0 {
             rc = primary();
         }
-        let n = next() % 7;
+        let n = rng.below(7);
         let mut line = String::new();
-        if next() % 3 == 0 {
+        if rng.below(3) == 0 {
             line.push(' ');
         }
         for i in 0..n {
             if i > 0 {
                 line.push(' ');
             }
-            line.push_str(tokens[next() % tokens.len()]);
+            line.push_str(tokens[rng.index(tokens.len())]);
         }
         let spaces = rc.spaces();
-        let space = &spaces[next() % spaces.len()];
+        let space = &spaces[rng.index(spaces.len())];
         outcomes[usize::from(rc.apply(space, &line).is_ok())] += 1;
         rc.invariants();
     }
