@@ -78,9 +78,9 @@ const _: () = assert!(CHANNEL_RTO_MS_MIN <= CHANNEL_RTO_MS_INITIAL && CHANNEL_RT
 
 // ---- Licenses (`license`) ----
 
-/// [fover] Security contexts of the base (Restricted) license, which a unit runs with no key.
+/// \[fover\] Security contexts of the base (Restricted) license, which a unit runs with no key.
 pub const LICENSE_BASE_CONTEXTS: u16 = 2;
-/// [fover] VPN peers of the base (Restricted) license.
+/// \[fover\] VPN peers of the base (Restricted) license.
 pub const LICENSE_BASE_VPN_PEERS: u16 = 25;
 /// Most VPN peers an activation key may license.
 pub const LICENSE_VPN_PEERS_MAX: u16 = 10_000;

@@ -8,7 +8,7 @@
 //! or whose flash was erased, runs [`License::BASE`]: Restricted, which never
 //! does failover.
 //!
-//! # Activation keys [fover]
+//! # Activation keys \[fover\]
 //!
 //! `activation-key 0xAAAAAAAA 0xBBBBBBBB 0xCCCCCCCC 0xDDDDDDDD` carries 128 bits,
 //! the four words big-endian, in this layout:
@@ -239,7 +239,7 @@ pub enum LicenseError {
 pub const KEY_SCHEME_VERSION: u8 = 1;
 const KEY_TAG_INFO: &[u8] = b"fover activation key v1";
 const SERIAL_FINGERPRINT_INFO: &[u8] = b"fover serial";
-/// [fover] The vendor's signing key (see the module documentation for what it protects).
+/// \[fover\] The vendor's signing key (see the module documentation for what it protects).
 const VENDOR_KEY: [u8; 64] = *b"fover vendor key for activation keys; binds features to serials.";
 
 fn serial_fingerprint(serial: &str) -> [u8; 2] {

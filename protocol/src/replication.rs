@@ -13,7 +13,7 @@
 //!   the unit where the context's group is active for any other context. On the
 //!   other unit a configuration command is applied locally only, with a warning,
 //!   and marks the pair out of sync.
-//! * [`check_sync`] is the [fover] rule that no configuration command is accepted
+//! * [`check_sync`] is the \[fover\] rule that no configuration command is accepted
 //!   on either unit while a full sync runs.
 //!
 //! Keywords are matched without regard to case; the usual abbreviations
@@ -306,7 +306,7 @@ impl SyncInProgress {
     }
 }
 
-/// [fover] A configuration command refused because a full sync is running.
+/// \[fover\] A configuration command refused because a full sync is running.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "Command refused: a full configuration synchronisation is in progress ({sync}). Configuration \
@@ -319,7 +319,7 @@ pub struct SyncRefusal {
     pub sync: SyncInProgress,
 }
 
-/// [fover] Refuses `line` if it changes configuration and a full sync is running.
+/// \[fover\] Refuses `line` if it changes configuration and a full sync is running.
 pub fn check_sync(line: &str, sync: Option<&SyncInProgress>) -> Result<(), SyncRefusal> {
     match sync {
         Some(s) if command_kind(line).changes_configuration() => {
