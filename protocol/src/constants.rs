@@ -73,3 +73,54 @@ const _: () = assert!(INTERFACE_HOLDTIME_MS_DEFAULT >= 2 * INTERFACE_POLLTIME_MS
 // The three test phases fit in the second half of the holdtime.
 const _: () = assert!(INTERFACE_TEST_PHASES * 2 <= INTERFACE_TEST_PHASE_DIVISOR);
 const _: () = assert!(GROUPS_MAX == 2);
+
+// ---- Reliable control channel (`channel`) ----
+
+/// Control messages in flight (sent, not yet acknowledged) per direction.
+pub const CHANNEL_SEND_WINDOW: usize = 64;
+/// Control messages accepted by `Channel::send` but not yet in flight. When full, `send`
+/// refuses with `SendError::Full` and hands the message back: nothing is dropped.
+pub const CHANNEL_BACKLOG_MAX: usize = 1_024;
+/// Out-of-order control messages the receiver buffers (beyond the next expected one).
+pub const CHANNEL_RECV_WINDOW: usize = 64;
+/// Retransmission timeout before the first round-trip sample.
+pub const CHANNEL_RTO_MS_INITIAL: u64 = 200;
+/// Floor of the retransmission timeout computed from round-trip samples.
+pub const CHANNEL_RTO_MS_MIN: u64 = 10;
+/// Cap of the retransmission timeout, including exponential backoff.
+pub const CHANNEL_RTO_MS_MAX: u64 = 4_000;
+/// Repeated cumulative acknowledgements (each: a later message arrived) after which the oldest
+/// message, once out for 1.25 smoothed round trips, is resent without waiting for the timeout.
+pub const CHANNEL_DUPACKS_FAST_RETRANSMIT: u32 = 1;
+/// Previous peer boots remembered, so that a late frame from one cannot pass for a reboot.
+pub const CHANNEL_RETIRED_BOOTS_MAX: usize = 8;
+
+// The receiver can hold everything the sender may have in flight.
+const _: () = assert!(CHANNEL_RECV_WINDOW >= CHANNEL_SEND_WINDOW);
+const _: () = assert!(CHANNEL_SEND_WINDOW > 0 && CHANNEL_BACKLOG_MAX > 0);
+const _: () = assert!(CHANNEL_DUPACKS_FAST_RETRANSMIT >= 1);
+const _: () = assert!(CHANNEL_RTO_MS_MIN <= CHANNEL_RTO_MS_INITIAL && CHANNEL_RTO_MS_INITIAL <= CHANNEL_RTO_MS_MAX);
+
+// ---- Licenses (`license`) ----
+
+/// \[fover\] Security contexts of the base (Restricted) license, which a unit runs with no key.
+pub const LICENSE_BASE_CONTEXTS: u16 = 2;
+/// \[fover\] VPN peers of the base (Restricted) license.
+pub const LICENSE_BASE_VPN_PEERS: u16 = 25;
+/// Most VPN peers an activation key may license.
+pub const LICENSE_VPN_PEERS_MAX: u16 = 10_000;
+
+const _: () = assert!(LICENSE_BASE_CONTEXTS as usize <= CONTEXTS_MAX);
+const _: () = assert!(LICENSE_BASE_VPN_PEERS <= LICENSE_VPN_PEERS_MAX);
+// Context counts travel in 16 bits inside an activation key.
+const _: () = assert!(CONTEXTS_MAX <= u16::MAX as usize);
+
+// ---- Running configuration (`running`) ----
+
+/// Lines in one space's running config (the system space or one context).
+pub const RUNNING_LINES_PER_SPACE_MAX: usize = 20_000;
+/// Longest security context name.
+pub const CONTEXT_NAME_LEN_MAX: usize = 32;
+
+const _: () = assert!(RUNNING_LINES_PER_SPACE_MAX >= 1_000);
+const _: () = assert!(CONTEXT_NAME_LEN_MAX < crate::wire::TEXT_LEN_MAX);

@@ -4,6 +4,11 @@
 //! * [`wire`]: every message and its canonical binary encoding.
 //! * [`auth`]: the failover key (authenticated encryption, replay window) or a checksum.
 //! * [`config`]: a unit's failover settings and their legal ranges.
+//! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
+//! * [`flash`]: a unit's flash (startup configs, files, license store), kept across reboots.
+//! * [`license`]: licenses, activation keys bound to serials, and the pairing checks.
+//! * [`running`]: the running configuration (system space and contexts) and its parser.
+//! * [`replication`]: which commands replicate, from which unit, and when they are refused.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
 //! * [`testing`]: [`testing::Pair`], two units and a virtual clock in one process, for tests.
 //!
@@ -17,11 +22,16 @@
 //! ```
 
 pub mod auth;
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod constants;
 pub mod driver;
+pub mod flash;
+pub mod license;
 pub mod planted;
+pub mod replication;
+pub mod running;
 pub mod testing;
 pub mod time;
 pub mod unit;
