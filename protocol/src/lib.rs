@@ -18,6 +18,8 @@
 pub mod auth;
 pub mod config;
 pub mod constants;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod planted;
 pub mod time;
 pub mod unit;
