@@ -65,10 +65,25 @@ fn wire_roundtrip_arbitrary_frames() {
     let mut skipped = 0;
     for i in 0..FRAMES {
         buf.clear();
-        let max = if rng.chance(5) { 2_000 } else { 200 };
+        let max = match rng.below(100) {
+            0..=1 => 40_000,
+            2..=6 => 2_000,
+            _ => 200,
+        };
         let len = 16 + rng.below(max);
         rng.fill(&mut buf, len);
+        if rng.chance(30) {
+            // Arbitrary strings end at the first invalid UTF-8: ASCII input
+            // makes long texts, and so frames past the limits. The first
+            // bytes, which choose the variants, stay random.
+            for b in buf.iter_mut().skip(40) {
+                *b &= 0x7f;
+            }
+        }
         let Ok(f) = Frame::arbitrary_take_rest(Unstructured::new(&buf)) else { continue };
+        // `fits` checks the limits one by one; it must agree with the codec exactly.
+        let roundtrips = wire::decode(&wire::encode(&f)).as_ref() == Ok(&f);
+        assert_eq!(f.fits(), roundtrips, "seed {SEED:#x} frame {i}: fits() disagrees with the codec on {f:?}");
         if !f.fits() {
             skipped += 1;
             continue;
@@ -84,6 +99,7 @@ fn wire_roundtrip_arbitrary_frames() {
         assert!(fitted.get(&kind).copied().unwrap_or(0) > 100, "too few arbitrary {kind} frames: {fitted:?}");
     }
     assert!(total > FRAMES / 2, "most arbitrary frames should fit: {total} of {FRAMES}");
+    assert!(skipped > 0, "no arbitrary frame exceeded a limit: the boundary of fits() went untested");
 }
 
 /// One million inputs through `decode`, `decode_header` and `Session::open`
@@ -164,4 +180,61 @@ fn wire_one_million_random_and_mutated_inputs_never_panic() {
     assert!(opened_unkeyed > 10_000, "too few inputs opened unkeyed: {opened_unkeyed}");
     // A sealed frame opens once; a forgery never does, so only unmutated copies count.
     assert!(opened_keyed <= sealed.len(), "keyed session opened {opened_keyed} frames, more than were sealed");
+}
+
+/// At each limit and one past it, `fits` and the codec agree.
+#[test]
+fn wire_fits_agrees_with_the_codec_at_every_limit() {
+    use fover_protocol::wire::{
+        CHUNK_LINES_MAX, ConfigLine, Control, FRAME_LEN_MAX, InterfaceHello, InterfaceStatus, Space, TEXT_LEN_MAX,
+    };
+    let check = |f: Frame, fits: bool| {
+        assert_eq!(f.fits(), fits, "{:?}", f.message.kind());
+        assert_eq!(wire::decode(&wire::encode(&f)).as_ref() == Ok(&f), fits, "{:?}", f.message.kind());
+    };
+    let iface = |len: usize| {
+        Message::InterfaceHello(InterfaceHello {
+            context: "x".repeat(len),
+            interface: String::new(),
+            status: InterfaceStatus::Normal,
+        })
+    };
+    check(frame(iface(TEXT_LEN_MAX), 0), true);
+    check(frame(iface(TEXT_LEN_MAX + 1), 0), false);
+    check(frame(iface(u16::MAX as usize + 1), 0), false);
+    let chunk = |n: usize, len: usize| Message::Control {
+        channel_seq: 0,
+        body: Control::ConfigSyncChunk {
+            sync_id: 0,
+            index: 0,
+            lines: (0..n).map(|_| ConfigLine { space: Space::System, line: "y".repeat(len) }).collect(),
+        },
+    };
+    check(frame(chunk(CHUNK_LINES_MAX, 0), 0), true);
+    check(frame(chunk(CHUNK_LINES_MAX + 1, 0), 0), false);
+    check(frame(chunk(u16::MAX as usize + 1, 0), 0), false);
+    // Sixteen maximal lines exceed the frame size, though each line is legal.
+    let full = wire::encode(&frame(chunk(16, TEXT_LEN_MAX), 0)).len();
+    assert!(full > FRAME_LEN_MAX);
+    check(frame(chunk(16, TEXT_LEN_MAX), 0), false);
+    // Grow a chunk line by line up to the frame limit, then one byte past it.
+    let mut n = 0;
+    while wire::encode(&frame(chunk(n + 1, TEXT_LEN_MAX), 0)).len() <= FRAME_LEN_MAX {
+        n += 1;
+    }
+    let base = wire::encode(&frame(chunk(n, TEXT_LEN_MAX), 0)).len();
+    let last = FRAME_LEN_MAX - base - 3; // room left for one more line (space tag, length, text)
+    let exact = |extra: usize| {
+        let mut m = chunk(n, TEXT_LEN_MAX);
+        if let Message::Control { body: Control::ConfigSyncChunk { lines, .. }, .. } = &mut m {
+            lines.push(ConfigLine { space: Space::System, line: "z".repeat(extra) });
+        }
+        frame(m, FLAG_SEALED)
+    };
+    assert_eq!(wire::encode(&exact(last)).len(), FRAME_LEN_MAX);
+    check(exact(last), true);
+    check(exact(last + 1), false);
+    for flags in 2..=u8::MAX {
+        assert!(!frame(sample_message(Kind::Ack), flags).fits());
+    }
 }
