@@ -238,28 +238,25 @@ impl Session {
             (None, true) => Err(AuthError::UnexpectedSeal),
             (Some(_), false) => Err(AuthError::Unsealed),
             (None, false) => {
-                let Some(body_len) = bytes.len().checked_sub(CRC_LEN) else {
+                let Some((body, crc)) = bytes.split_last_chunk::<CRC_LEN>() else {
                     return Err(AuthError::Truncated { len: bytes.len(), trailer: CRC_LEN });
                 };
-                let (body, crc) = bytes.split_at(body_len);
-                let mut expected = [0u8; CRC_LEN];
-                expected.copy_from_slice(crc);
-                if crc32fast::hash(body) != u32::from_be_bytes(expected) {
+                if crc32fast::hash(body) != u32::from_be_bytes(*crc) {
                     return Err(AuthError::Checksum);
                 }
                 Ok(wire::decode(body)?)
             }
             (Some(cipher), true) => {
-                if bytes.len() < HEADER_LEN + TAG_LEN {
+                let Some((head, sealed)) = bytes.split_at_checked(HEADER_LEN).filter(|(_, s)| s.len() >= TAG_LEN)
+                else {
                     return Err(AuthError::Truncated { len: bytes.len(), trailer: TAG_LEN });
-                }
+                };
                 if bytes.len() > wire::FRAME_LEN_MAX + TAG_LEN {
                     return Err(DecodeError::FrameTooLong { len: bytes.len() }.into());
                 }
                 if self.retired.contains(&header.boot_nonce) {
                     return Err(AuthError::Replay { seq: header.seq, boot: header.boot_nonce });
                 }
-                let (head, sealed) = bytes.split_at(HEADER_LEN);
                 let nonce = nonce(header.sender, header.boot_nonce, header.seq);
                 let payload =
                     cipher.decrypt(&nonce, Payload { msg: sealed, aad: head }).map_err(|_| AuthError::Decryption)?;

@@ -993,7 +993,7 @@ impl<'a> Reader<'a> {
     }
 
     fn u8(&mut self, field: &'static str) -> Result<u8, DecodeError> {
-        Ok(self.take::<1>(field)?[0])
+        Ok(u8::from_be_bytes(self.take(field)?))
     }
     fn u16(&mut self, field: &'static str) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.take(field)?))
