@@ -61,8 +61,8 @@ pub fn decode_canonical(data: &[u8]) {
 }
 
 /// Builds an arbitrary frame from `data` (as libfuzzer-sys does for structured
-/// targets) and, if it respects the wire limits, checks that it survives an
-/// encode/decode round trip and that its encoding is canonical.
+/// targets) and, if it respects the wire limits ([`wire::Frame::fits`]),
+/// checks that it survives an encode/decode round trip.
 #[cfg(feature = "arbitrary")]
 pub fn roundtrip(data: &[u8]) {
     use arbitrary::{Arbitrary, Unstructured};
