@@ -34,6 +34,17 @@ pub const SECRET_LEN_MAX: usize = 63;
 /// Hex digits of `failover key hex`.
 pub const HEX_KEY_DIGITS: usize = 32;
 
+/// The rule a rejected failover key breaks: the `rule` of
+/// [`ConfigError::FailoverKey`], one text per rule so callers and tests can
+/// tell them apart.
+pub mod key_rule {
+    pub const SECRET_EMPTY: &str = "a secret is at least 1 character long";
+    pub const SECRET_TOO_LONG: &str = "a secret is at most 63 characters long";
+    pub const SECRET_CHARACTERS: &str = "a secret has only printable ASCII characters, without spaces";
+    pub const HEX_DIGIT_COUNT: &str = "a hex key is exactly 32 hexadecimal digits";
+    pub const HEX_DIGITS: &str = "a hex key has only the digits 0-9, a-f and A-F";
+}
+
 /// A failover key as configured with `failover key {secret | hex key}`.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct FailoverKey {
@@ -51,24 +62,35 @@ impl core::fmt::Debug for FailoverKey {
 impl FailoverKey {
     /// A shared secret of 1 to 63 printable characters, without spaces.
     pub fn secret(text: &str) -> Result<FailoverKey, ConfigError> {
-        let rule = "a failover key secret is 1 to 63 printable characters without spaces";
-        let ok =
-            !text.is_empty() && text.chars().count() <= SECRET_LEN_MAX && text.chars().all(|c| c.is_ascii_graphic());
-        if !ok {
-            return Err(ConfigError::FailoverKey { rule });
-        }
-        Ok(FailoverKey { material: text.as_bytes().to_vec(), hex: false })
+        let rule = if text.is_empty() {
+            key_rule::SECRET_EMPTY
+        } else if text.chars().count() > SECRET_LEN_MAX {
+            key_rule::SECRET_TOO_LONG
+        } else if !text.chars().all(|c| c.is_ascii_graphic()) {
+            key_rule::SECRET_CHARACTERS
+        } else {
+            return Ok(FailoverKey { material: text.as_bytes().to_vec(), hex: false });
+        };
+        Err(ConfigError::FailoverKey { rule })
     }
 
     /// A key of exactly 32 hexadecimal digits (`failover key hex ...`).
     pub fn hex(digits: &str) -> Result<FailoverKey, ConfigError> {
-        let rule = "a hex failover key is exactly 32 hexadecimal digits";
-        if digits.len() != HEX_KEY_DIGITS || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(ConfigError::FailoverKey { rule });
+        if digits.chars().count() != HEX_KEY_DIGITS {
+            return Err(ConfigError::FailoverKey { rule: key_rule::HEX_DIGIT_COUNT });
         }
-        let material = (0..16)
-            .map(|i| u8::from_str_radix(digits.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0))
-            .collect();
+        let mut material = Vec::with_capacity(HEX_KEY_DIGITS / 2);
+        let mut high = None;
+        for c in digits.chars() {
+            let Some(nibble) = c.to_digit(16) else {
+                return Err(ConfigError::FailoverKey { rule: key_rule::HEX_DIGITS });
+            };
+            // `to_digit(16)` is below 16, so both casts are lossless.
+            match high.take() {
+                None => high = Some(nibble as u8),
+                Some(h) => material.push((h << 4) | nibble as u8),
+            }
+        }
         Ok(FailoverKey { material, hex: true })
     }
 
@@ -229,28 +251,25 @@ impl Session {
             (None, true) => Err(AuthError::UnexpectedSeal),
             (Some(_), false) => Err(AuthError::Unsealed),
             (None, false) => {
-                let Some(body_len) = bytes.len().checked_sub(CRC_LEN) else {
+                let Some((body, crc)) = bytes.split_last_chunk::<CRC_LEN>() else {
                     return Err(AuthError::Truncated { len: bytes.len(), trailer: CRC_LEN });
                 };
-                let (body, crc) = bytes.split_at(body_len);
-                let mut expected = [0u8; CRC_LEN];
-                expected.copy_from_slice(crc);
-                if crc32fast::hash(body) != u32::from_be_bytes(expected) {
+                if crc32fast::hash(body) != u32::from_be_bytes(*crc) {
                     return Err(AuthError::Checksum);
                 }
                 Ok(wire::decode(body)?)
             }
             (Some(cipher), true) => {
-                if bytes.len() < HEADER_LEN + TAG_LEN {
+                let Some((head, sealed)) = bytes.split_at_checked(HEADER_LEN).filter(|(_, s)| s.len() >= TAG_LEN)
+                else {
                     return Err(AuthError::Truncated { len: bytes.len(), trailer: TAG_LEN });
-                }
+                };
                 if bytes.len() > wire::FRAME_LEN_MAX + TAG_LEN {
                     return Err(DecodeError::FrameTooLong { len: bytes.len() }.into());
                 }
                 if self.retired.contains(&header.boot_nonce) {
                     return Err(AuthError::Replay { seq: header.seq, boot: header.boot_nonce });
                 }
-                let (head, sealed) = bytes.split_at(HEADER_LEN);
                 let nonce = nonce(header.sender, header.boot_nonce, header.seq);
                 let payload =
                     cipher.decrypt(&nonce, Payload { msg: sealed, aad: head }).map_err(|_| AuthError::Decryption)?;
@@ -293,9 +312,10 @@ impl Session {
 
 fn nonce(role: Role, boot: u64, seq: u64) -> XNonce {
     let mut n = [0u8; 24];
-    n[0] = role.code();
-    n[1..9].copy_from_slice(&boot.to_be_bytes());
-    n[9..17].copy_from_slice(&seq.to_be_bytes());
+    let fields = core::iter::once(role.code()).chain(boot.to_be_bytes()).chain(seq.to_be_bytes());
+    for (byte, value) in n.iter_mut().zip(fields) {
+        *byte = value;
+    }
     XNonce::from(n)
 }
 

@@ -28,6 +28,8 @@ pub mod config;
 pub mod constants;
 pub mod driver;
 pub mod flash;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod license;
 pub mod planted;
 pub mod replication;
