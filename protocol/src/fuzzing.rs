@@ -15,9 +15,9 @@
 
 use crate::auth::{AuthError, FailoverKey, Session};
 use crate::wire::{
-    self, Ack, ConfigLine, ConnProtocol, Control, FLAG_SEALED, Group, GroupHealth, GroupState, InterfaceHello,
-    InterfaceStatus, Kind, LanTest, Message, Role, RoleRequestKind, SoftwareVersion, Space, StateObject, StateOp,
-    UnitHello,
+    self, Ack, ConfigLine, ConnProtocol, Control, FLAG_SEALED, Group, GroupHealth, GroupState, InterfaceHealth,
+    InterfaceHello, InterfaceStatus, Kind, LanTest, Message, Role, RoleRequestKind, SoftwareVersion, Space,
+    StateObject, StateOp, UnitHello,
 };
 use std::sync::OnceLock;
 
@@ -128,6 +128,10 @@ pub fn sample_message(kind: Kind) -> Message {
                 GroupHealth { state: GroupState::Active, monitored: 4, failed: 0 },
                 GroupHealth { state: GroupState::StandbyReady, monitored: 2, failed: 1 },
             ],
+            interfaces: vec![
+                InterfaceHealth { iface: 0, status: InterfaceStatus::Normal },
+                InterfaceHealth { iface: 1, status: InterfaceStatus::Failed },
+            ],
         }),
         Kind::LanTest => Message::LanTest(LanTest { nonce: 0x1234_5678 }),
         Kind::LanTestReply => Message::LanTestReply(LanTest { nonce: 0x1234_5678 }),
@@ -199,7 +203,7 @@ pub fn sample_messages() -> Vec<(String, Message)> {
         let version = SoftwareVersion { major: u8::MAX, minor: 0, patch: u16::MAX };
         add(
             &format!("hello-{}", state.as_str().to_lowercase().replace(' ', "-")),
-            Message::UnitHello(UnitHello { failover_on: i % 2 == 0, version, groups }),
+            Message::UnitHello(UnitHello { failover_on: i % 2 == 0, version, groups, interfaces: Vec::new() }),
         );
     }
     for &status in InterfaceStatus::ALL {
@@ -230,6 +234,7 @@ pub fn sample_messages() -> Vec<(String, Message)> {
             let request_name = match request {
                 RoleRequestKind::WantMeActive => "want-me-active",
                 RoleRequestKind::WantYouStandby => "want-you-standby",
+                RoleRequestKind::WantYouActive => "want-you-active",
             };
             add(
                 &format!("role-request-group-{group}-{request_name}"),

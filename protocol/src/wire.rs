@@ -678,7 +678,8 @@ impl Message {
             Space::Context(name) => text(name),
         };
         match self {
-            Message::UnitHello(_) | Message::LanTest(_) | Message::LanTestReply(_) | Message::Ack(_) => true,
+            Message::UnitHello(h) => h.interfaces.len() <= HELLO_INTERFACES_MAX,
+            Message::LanTest(_) | Message::LanTestReply(_) | Message::Ack(_) => true,
             Message::InterfaceHello(h) => text(&h.context) && text(&h.interface),
             Message::Control { body, .. } => match body {
                 Control::RoleRequest { .. }
