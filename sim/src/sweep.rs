@@ -51,6 +51,9 @@ pub struct SeedResult {
     pub trace_hash: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repro: Option<String>,
+    /// The fault families this seed turned on.
+    #[serde(default)]
+    pub families: Vec<Family>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
     pub coverage: Coverage,
@@ -224,6 +227,7 @@ pub fn run_seed(seed: u64, config: &SweepConfig) -> Result<SeedResult, String> {
         repro: None,
         trace: None,
         coverage: outcome.coverage,
+        families: options.families.clone(),
     };
     if result.verdict != Verdict::Pass {
         result.repro = Some(repro_command(seed, config));
@@ -345,12 +349,13 @@ pub fn render_summary(summary: &Summary, config: &SweepConfig) -> String {
         line.push_str(&format!("{k} {v}  "));
     }
     out.push_str(&format!("  {}\n", line.trim_end()));
-    let families_seen: Vec<&str> = Family::ALL
-        .iter()
-        .filter(|f| config.nemesis.families.is_empty() || config.nemesis.families.contains(f))
-        .map(|f| f.as_str())
-        .collect();
-    out.push_str(&format!("  families allowed: {}\n", families_seen.join(" ")));
+    out.push_str("\nfault families (seeds that turned them on):\n");
+    let mut line = String::new();
+    for f in Family::ALL.iter().filter(|f| config.nemesis.families.is_empty() || config.nemesis.families.contains(f)) {
+        let c = summary.results.iter().filter(|r| r.families.contains(f)).count();
+        line.push_str(&format!("{f} {c}{}  ", if c == 0 { " (NEVER)" } else { "" }));
+    }
+    out.push_str(&format!("  {}\n", line.trim_end()));
     if !summary.nondeterministic.is_empty() {
         out.push_str(&format!(
             "\nNONDETERMINISM: seeds {:?} gave another trace when run again\n",
