@@ -66,6 +66,16 @@ impl ReadError {
     }
 }
 
+/// serde_json's message without its "at line 1 column N" (each line is
+/// parsed alone, so its line would always be 1): `..., column N`.
+fn json_detail(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => format!("{}, column {}", &text[..i], e.column()),
+        None => text,
+    }
+}
+
 /// Writes a whole trace.
 pub fn write_trace(mut out: impl Write, header: &Header, records: &[Record]) -> std::io::Result<()> {
     serde_json::to_writer(&mut out, header)?;
@@ -94,7 +104,7 @@ impl<R: BufRead> TraceReader<R> {
         let value: serde_json::Value = match serde_json::from_slice(text) {
             Ok(v) => v,
             Err(_) if !complete => return Err(ReadError::Truncated { line: 1 }),
-            Err(e) => return Err(ReadError::BadHeader { detail: e.to_string() }),
+            Err(e) => return Err(ReadError::BadHeader { detail: json_detail(&e) }),
         };
         if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT_NAME) {
             if value.get("t_ns").is_some() && value.get("kind").is_some() {
@@ -111,7 +121,7 @@ impl<R: BufRead> TraceReader<R> {
             None => return Err(ReadError::BadHeader { detail: "missing \"version\" (a whole number)".into() }),
         }
         let header: Header =
-            serde_json::from_value(value).map_err(|e| ReadError::BadHeader { detail: e.to_string() })?;
+            serde_json::from_value(value).map_err(|e| ReadError::BadHeader { detail: json_detail(&e) })?;
         Ok((header, reader))
     }
 
@@ -155,7 +165,7 @@ impl<R: BufRead> TraceReader<R> {
             return match serde_json::from_slice::<Record>(text) {
                 Ok(r) => Ok(Some((line, r))),
                 Err(_) if !complete => Err(ReadError::Truncated { line }),
-                Err(e) => Err(ReadError::BadRecord { line, detail: e.to_string() }),
+                Err(e) => Err(ReadError::BadRecord { line, detail: json_detail(&e) }),
             };
         }
     }

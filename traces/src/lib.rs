@@ -13,6 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod compare;
 pub mod io;
 
 /// The trace format version this build writes and reads.
