@@ -13,6 +13,7 @@ pub mod engine;
 pub mod fabric;
 pub mod nemesis;
 pub mod pair;
+pub mod replay;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;

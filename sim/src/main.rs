@@ -1,6 +1,7 @@
-//! `fover`: seeded simulation sweeps of a failover pair, single runs, and
-//! scenario files. Build it with `cargo sim` (which adds `--cfg madsim`) to
-//! have the madsim engine too.
+//! `fover`: seeded simulation sweeps of a failover pair, single runs,
+//! scenario files, and the tools for a failing run's trace: replay, shrink,
+//! and a timeline in the terminal or in one HTML file. Build it with
+//! `cargo sim` (which adds `--cfg madsim`) to have the madsim engine too.
 
 use clap::{Args, Parser, Subcommand};
 use fover_sim::checker::Verdict;
@@ -112,6 +113,15 @@ enum Cmd {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Run a trace's scenario again (engine and planted bug from its header) and compare
+    /// record by record: `identical`, or the first divergence (exit status 1).
+    Replay {
+        /// A trace file (JSON lines), e.g. fover-out/seed-7.trace.jsonl.
+        trace: PathBuf,
+        /// Compare only up to this simulated time (ns) and print `show failover` of both units then.
+        #[arg(long)]
+        until_ns: Option<u64>,
+    },
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -133,7 +143,7 @@ fn check_engine(engine: EngineKind) -> Result<(), String> {
 }
 
 fn check_plant(plant: Option<fover_protocol::planted::PlantedBug>) -> Result<(), String> {
-    if plant.is_some() && !cfg!(feature = "planted-bugs") {
+    if plant.is_some() && !fover_sim::replay::bugs_compiled_in() {
         return Err(
             "--plant needs a build with the planted-bugs feature (e.g. `cargo sim` with `--features planted-bugs`)"
                 .into(),
@@ -353,12 +363,24 @@ fn cmd_scenario(
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+fn cmd_replay(trace: PathBuf, until_ns: Option<u64>) -> Result<ExitCode, String> {
+    use fover_sim::replay::{self, ReplayError};
+    sweep::quiet_panics();
+    let report = replay::replay_file(&trace, until_ns).map_err(|e| match e {
+        ReplayError::Read(text) => text,
+        e => format!("{}: {e}", trace.display()),
+    })?;
+    print!("{}", report.render());
+    Ok(if report.identical() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Sweep(args) => cmd_sweep(args),
         Cmd::Run { seed, trace, verbose, nemesis } => cmd_run(seed, trace, verbose, nemesis),
         Cmd::Scenario { files, engine, trace_dir, verbose } => cmd_scenario(files, engine, trace_dir, verbose),
+        Cmd::Replay { trace, until_ns } => cmd_replay(trace, until_ns),
     };
     match result {
         Ok(code) => code,
