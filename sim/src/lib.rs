@@ -17,5 +17,6 @@ pub mod replay;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
+pub mod shrink;
 pub mod sweep;
 pub mod world;

@@ -112,6 +112,10 @@ enum Cmd {
         /// Print every event.
         #[arg(short, long)]
         verbose: bool,
+        /// Plant a known bug in every scenario (needs a build with the `planted-bugs` feature),
+        /// e.g. to run a scenario file that `fover shrink` wrote from a planted-bug trace.
+        #[arg(long, value_parser = parse_bug)]
+        plant: Option<fover_protocol::planted::PlantedBug>,
     },
     /// Run a trace's scenario again (engine and planted bug from its header) and compare
     /// record by record: `identical`, or the first divergence (exit status 1).
@@ -121,6 +125,22 @@ enum Cmd {
         /// Compare only up to this simulated time (ns) and print `show failover` of both units then.
         #[arg(long)]
         until_ns: Option<u64>,
+    },
+    /// Find a smaller schedule that still breaks the trace's property; write its trace and a
+    /// scenario file beside it.
+    Shrink {
+        /// A failing trace file.
+        trace: PathBuf,
+        /// Where the shrunk trace goes (default: TRACE with the suffix .shrunk.trace.jsonl);
+        /// the scenario file goes beside it, ending in .toml.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Most engine runs to spend.
+        #[arg(long, default_value_t = 500)]
+        max_runs: u32,
+        /// Simulated ms kept after the violation when the run is shortened.
+        #[arg(long, default_value_t = 1_000)]
+        margin_ms: u64,
     },
 }
 
@@ -320,19 +340,24 @@ fn cmd_scenario(
     engine: EngineKind,
     trace_dir: Option<PathBuf>,
     verbose: bool,
+    plant: Option<fover_protocol::planted::PlantedBug>,
 ) -> Result<ExitCode, String> {
     check_engine(engine)?;
+    check_plant(plant)?;
     let files = collect_files(&files)?;
     // Parse everything first: a bad file stops the run before anything runs.
     let mut scenarios = Vec::new();
     for f in &files {
-        scenarios.push((f.clone(), Scenario::load(f).map_err(|e| e.to_string())?));
+        let mut scenario = Scenario::load(f).map_err(|e| e.to_string())?;
+        scenario.planted_bug = plant;
+        scenarios.push((f.clone(), scenario));
     }
     sweep::quiet_panics();
     let mut failed = 0;
     for (file, scenario) in &scenarios {
         let outcome = sweep::run_caught(engine, scenario, RecordLevel::Full)?;
-        println!("== {} ({})", scenario.name, file.display());
+        let bug = scenario.planted_bug.map(|b| format!(", planted bug {b}")).unwrap_or_default();
+        println!("== {} ({}{bug})", scenario.name, file.display());
         for (t, unit, command, output) in &outcome.shows {
             println!("--- show {unit} {command} @{}", t / 1_000_000);
             print!("{output}");
@@ -374,13 +399,45 @@ fn cmd_replay(trace: PathBuf, until_ns: Option<u64>) -> Result<ExitCode, String>
     Ok(if report.identical() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
+fn cmd_shrink(trace: PathBuf, out: Option<PathBuf>, max_runs: u32, margin_ms: u64) -> Result<ExitCode, String> {
+    use fover_sim::shrink;
+    let (header, records) = fover_traces::io::read_file(&trace)?;
+    let out = out.unwrap_or_else(|| shrink::default_out(&trace));
+    let recorded = records.iter().rev().find_map(|r| match &r.event {
+        fover_traces::Event::Verdict { verdict, property, .. } => {
+            Some(format!("{verdict} {}", property.as_deref().unwrap_or("")))
+        }
+        _ => None,
+    });
+    println!(
+        "shrinking {}: {} (seed {}, {} engine, {} steps)",
+        trace.display(),
+        recorded.unwrap_or_default().trim_end(),
+        header.seed,
+        header.engine,
+        header.scenario.get("step").and_then(|s| s.as_array()).map_or(0, Vec::len)
+    );
+    sweep::quiet_panics();
+    let options = shrink::Options { max_runs, margin_ms };
+    let shrunk = shrink::shrink_trace(&header, &records, &options).map_err(|e| format!("{}: {e}", trace.display()))?;
+    let scenario_file = shrunk.write(&trace, &out)?;
+    print!("{}", shrunk.render());
+    println!("trace:    {}", out.display());
+    let plant = shrunk.scenario.planted_bug.map(|b| format!(" --plant {b}")).unwrap_or_default();
+    println!("scenario: {} (run it: fover scenario {}{plant})", scenario_file.display(), scenario_file.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Sweep(args) => cmd_sweep(args),
         Cmd::Run { seed, trace, verbose, nemesis } => cmd_run(seed, trace, verbose, nemesis),
-        Cmd::Scenario { files, engine, trace_dir, verbose } => cmd_scenario(files, engine, trace_dir, verbose),
+        Cmd::Scenario { files, engine, trace_dir, verbose, plant } => {
+            cmd_scenario(files, engine, trace_dir, verbose, plant)
+        }
         Cmd::Replay { trace, until_ns } => cmd_replay(trace, until_ns),
+        Cmd::Shrink { trace, out, max_runs, margin_ms } => cmd_shrink(trace, out, max_runs, margin_ms),
     };
     match result {
         Ok(code) => code,
