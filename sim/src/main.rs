@@ -142,6 +142,36 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000)]
         margin_ms: u64,
     },
+    /// Look at a trace: a timeline in the terminal.
+    Trace {
+        #[command(subcommand)]
+        command: TraceCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum TraceCmd {
+    /// One line per event: time, the state of each group on each unit, unit, kind, details.
+    Show {
+        /// A trace file (JSON lines).
+        trace: PathBuf,
+        /// Only this unit's events (and those of no unit), and only its state columns.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Only this group's state columns, and no event about the other group.
+        #[arg(long)]
+        group: Option<u8>,
+        /// Only these kinds (comma-separated): boot, down, sent, delivered, dropped, timer,
+        /// transition, syslog, unit-event, step, command, show, expect, violation, note, verdict.
+        #[arg(long, value_delimiter = ',')]
+        kind: Vec<String>,
+        /// Only events at or after this simulated time (ns).
+        #[arg(long)]
+        from_ns: Option<u64>,
+        /// Only events at or before this simulated time (ns).
+        #[arg(long)]
+        to_ns: Option<u64>,
+    },
 }
 
 fn parse_shard(s: &str) -> Result<(u64, u64), String> {
@@ -428,6 +458,28 @@ fn cmd_shrink(trace: PathBuf, out: Option<PathBuf>, max_runs: u32, margin_ms: u6
     Ok(ExitCode::SUCCESS)
 }
 
+/// Prints text; a closed pipe (`fover trace show ... | head`) ends quietly.
+fn print_text(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("stdout: {e}")),
+        _ => Ok(()),
+    }
+}
+
+fn cmd_trace(command: TraceCmd) -> Result<ExitCode, String> {
+    use fover_traces::render::{self, Filter};
+    match command {
+        TraceCmd::Show { trace, unit, group, kind, from_ns, to_ns } => {
+            let filter = Filter { unit, group, kinds: kind, from_ns, to_ns };
+            filter.validate()?;
+            let (header, records) = fover_traces::io::read_file(&trace)?;
+            print_text(&render::timeline::render(&header, &records, &filter)?)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -438,6 +490,7 @@ fn main() -> ExitCode {
         }
         Cmd::Replay { trace, until_ns } => cmd_replay(trace, until_ns),
         Cmd::Shrink { trace, out, max_runs, margin_ms } => cmd_shrink(trace, out, max_runs, margin_ms),
+        Cmd::Trace { command } => cmd_trace(command),
     };
     match result {
         Ok(code) => code,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod compare;
 pub mod io;
+pub mod render;
 
 /// The trace format version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
