@@ -142,7 +142,7 @@ enum Cmd {
         #[arg(long, default_value_t = 1_000)]
         margin_ms: u64,
     },
-    /// Look at a trace: a timeline in the terminal.
+    /// Look at a trace: a timeline in the terminal, or one HTML file with swimlanes.
     Trace {
         #[command(subcommand)]
         command: TraceCmd,
@@ -171,6 +171,14 @@ enum TraceCmd {
         /// Only events at or before this simulated time (ns).
         #[arg(long)]
         to_ns: Option<u64>,
+    },
+    /// Write one self-contained HTML file: swimlanes per unit and group, frames, faults, the violation.
+    Html {
+        /// A trace file (JSON lines).
+        trace: PathBuf,
+        /// The HTML file to write (default: TRACE with .html instead of .jsonl).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -475,6 +483,13 @@ fn cmd_trace(command: TraceCmd) -> Result<ExitCode, String> {
             filter.validate()?;
             let (header, records) = fover_traces::io::read_file(&trace)?;
             print_text(&render::timeline::render(&header, &records, &filter)?)?;
+        }
+        TraceCmd::Html { trace, out } => {
+            let (header, records) = fover_traces::io::read_file(&trace)?;
+            let out = out.unwrap_or_else(|| trace.with_extension("html"));
+            std::fs::write(&out, render::html::render(&header, &records))
+                .map_err(|e| format!("{}: {e}", out.display()))?;
+            println!("wrote {} ({} records)", out.display(), records.len());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -58,7 +58,13 @@ fn bad_arguments_and_files_are_clear_errors() {
     }
     let bad = dir.join("bad.trace.jsonl");
     std::fs::write(&bad, "{\"format\":\"fover-trace\",\"version\":7}\n").unwrap();
-    let (status, text) = fover(&["trace", "show", bad.to_str().unwrap()]);
-    assert_eq!(status, 2, "{text}");
-    assert!(text.contains("bad.trace.jsonl: line 1: trace format version 7 is newer"), "{text}");
+    for sub in ["show", "html"] {
+        let (status, text) = fover(&["trace", sub, bad.to_str().unwrap()]);
+        assert_eq!(status, 2, "{text}");
+        assert!(text.contains("bad.trace.jsonl: line 1: trace format version 7 is newer"), "{text}");
+    }
+    // html writes beside the trace by default.
+    let (status, text) = fover(&["trace", "html", t]);
+    assert_eq!(status, 0, "{text}");
+    assert!(dir.join("power.trace.html").exists(), "{text}");
 }

@@ -1,5 +1,7 @@
 //! Renderers of a trace for people: [`timeline`] (one line per event, with
-//! the state of every group on every unit in fixed columns, for a terminal).
+//! the state of every group on every unit in fixed columns, for a terminal)
+//! and [`html`] (one self-contained HTML file with a swimlane per unit and
+//! group, frames, fault windows and the violation).
 //!
 //! Both read only records: group states come from `transition` records,
 //! powered periods from `boot` and `down`, fault windows from `step` records.
@@ -19,6 +21,7 @@
 //! assert!(text.contains("0.005s"));
 //! ```
 
+pub mod html;
 pub mod timeline;
 
 use crate::{Event, Record};
