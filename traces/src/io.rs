@@ -5,7 +5,7 @@
 //! [`TraceReader`] streams records one at a time and checks each line;
 //! [`read_trace`] (and [`read_any`], the same over bytes) reads a whole file
 //! and also checks its shape: the last record, and only the last, is the
-//! [`Event::Verdict`](crate::Event::Verdict).
+//! [`Event::Verdict`].
 
 use crate::{Event, FORMAT_NAME, FORMAT_VERSION, Header, Record};
 use std::io::{BufRead, Write};

@@ -2,6 +2,9 @@
 //!
 //! A trace file is a [`Header`] line followed by one [`Record`] per event, in
 //! simulated-time order; the last record is the [`Event::Verdict`].
+//! [`io`] writes and reads trace files, [`compare`] finds where a replay
+//! leaves its trace, and [`render`] draws a trace as a terminal timeline or
+//! one HTML page.
 //!
 //! ```
 //! use fover_traces::{Event, Record};
