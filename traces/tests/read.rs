@@ -256,6 +256,7 @@ fn every_committed_seed_reads_as_its_name_says() {
     let (mut valid, mut bad) = (0, 0);
     for path in &entries {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("valid-") || name.starts_with("bad-"), "{name}: seeds are named valid-* or bad-*");
         let bytes = std::fs::read(path).unwrap();
         match read_any(&bytes) {
             Ok((_, records)) if name.starts_with("valid-") => {
@@ -270,7 +271,7 @@ fn every_committed_seed_reads_as_its_name_says() {
             Err(e) => panic!("{name}: {e}, but it is named valid-*"),
         }
     }
-    assert!(valid >= 2 && bad >= 5, "the seed corpus is too small: {valid} valid, {bad} bad");
+    assert!(valid >= 4 && bad >= 10, "the seed corpus is too small: {valid} valid, {bad} bad");
 }
 
 /// xorshift64*: a fixed mutation sequence, so a failure reproduces.
