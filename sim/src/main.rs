@@ -433,7 +433,7 @@ fn cmd_replay(trace: PathBuf, until_ns: Option<u64>) -> Result<ExitCode, String>
         ReplayError::Read(text) => text,
         e => format!("{}: {e}", trace.display()),
     })?;
-    print!("{}", report.render());
+    print_text(&report.render())?;
     Ok(if report.identical() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -447,22 +447,26 @@ fn cmd_shrink(trace: PathBuf, out: Option<PathBuf>, max_runs: u32, margin_ms: u6
         }
         _ => None,
     });
-    println!(
-        "shrinking {}: {} (seed {}, {} engine, {} steps)",
+    print_text(&format!(
+        "shrinking {}: {} (seed {}, {} engine, {} steps)\n",
         trace.display(),
         recorded.unwrap_or_default().trim_end(),
         header.seed,
         header.engine,
         header.scenario.get("step").and_then(|s| s.as_array()).map_or(0, Vec::len)
-    );
+    ))?;
     sweep::quiet_panics();
     let options = shrink::Options { max_runs, margin_ms };
     let shrunk = shrink::shrink_trace(&header, &records, &options).map_err(|e| format!("{}: {e}", trace.display()))?;
     let scenario_file = shrunk.write(&trace, &out)?;
-    print!("{}", shrunk.render());
-    println!("trace:    {}", out.display());
     let plant = shrunk.scenario.planted_bug.map(|b| format!(" --plant {b}")).unwrap_or_default();
-    println!("scenario: {} (run it: fover scenario {}{plant})", scenario_file.display(), scenario_file.display());
+    print_text(&format!(
+        "{}trace:    {}\nscenario: {} (run it: fover scenario {}{plant})\n",
+        shrunk.render(),
+        out.display(),
+        scenario_file.display(),
+        scenario_file.display()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -489,7 +493,7 @@ fn cmd_trace(command: TraceCmd) -> Result<ExitCode, String> {
             let out = out.unwrap_or_else(|| trace.with_extension("html"));
             std::fs::write(&out, render::html::render(&header, &records))
                 .map_err(|e| format!("{}: {e}", out.display()))?;
-            println!("wrote {} ({} records)", out.display(), records.len());
+            print_text(&format!("wrote {} ({} records)\n", out.display(), records.len()))?;
         }
     }
     Ok(ExitCode::SUCCESS)

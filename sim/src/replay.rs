@@ -167,7 +167,7 @@ impl Report {
     }
 }
 
-/// Removes the last record equal to `want` at `t_ns`; returns it.
+/// Removes the last record that `pred` accepts; returns it.
 fn take_last(records: &mut Vec<Record>, pred: impl Fn(&Record) -> bool) -> Option<Record> {
     let i = records.iter().rposition(pred)?;
     Some(records.remove(i))
