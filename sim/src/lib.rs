@@ -5,7 +5,8 @@
 //! An engine plays it — [`engine::fast`] (an event queue calling the sans-IO
 //! units directly) or the madsim world (the real async driver) — through the
 //! runtime-free [`world::Core`]: the [`fabric`], the per-unit [`clock`]s, the
-//! recorder and the [`checker`]s.
+//! recorder and the [`checker`]s. A failing run's trace is rerun and
+//! compared by [`replay`] and cut down to a small scenario by [`shrink`].
 
 pub mod bench;
 pub mod checker;
@@ -14,8 +15,10 @@ pub mod engine;
 pub mod fabric;
 pub mod nemesis;
 pub mod pair;
+pub mod replay;
 pub mod rng;
 pub mod scenario;
 pub mod schedule;
+pub mod shrink;
 pub mod sweep;
 pub mod world;

@@ -1,6 +1,7 @@
-//! `fover`: seeded simulation sweeps of a failover pair, single runs, and
-//! scenario files. Build it with `cargo sim` (which adds `--cfg madsim`) to
-//! have the madsim engine too.
+//! `fover`: seeded simulation sweeps of a failover pair, single runs,
+//! scenario files, and the tools for a failing run's trace: replay, shrink,
+//! and a timeline in the terminal or in one HTML file. Build it with
+//! `cargo sim` (which adds `--cfg madsim`) to have the madsim engine too.
 
 use clap::{Args, Parser, Subcommand};
 use fover_sim::checker::Verdict;
@@ -129,6 +130,73 @@ enum Cmd {
         /// Print every event.
         #[arg(short, long)]
         verbose: bool,
+        /// Plant a known bug in every scenario (needs a build with the `planted-bugs` feature),
+        /// e.g. to run a scenario file that `fover shrink` wrote from a planted-bug trace.
+        #[arg(long, value_parser = parse_bug)]
+        plant: Option<fover_protocol::planted::PlantedBug>,
+    },
+    /// Run a trace's scenario again (engine and planted bug from its header) and compare
+    /// record by record: `identical`, or the first divergence (exit status 1).
+    Replay {
+        /// A trace file (JSON lines), e.g. fover-out/seed-7.trace.jsonl.
+        trace: PathBuf,
+        /// Compare only up to this simulated time (ns) and print `show failover` of both units then.
+        #[arg(long)]
+        until_ns: Option<u64>,
+    },
+    /// Find a smaller schedule that still breaks the trace's property; write its trace and a
+    /// scenario file beside it.
+    Shrink {
+        /// A failing trace file.
+        trace: PathBuf,
+        /// Where the shrunk trace goes (default: TRACE with the suffix .shrunk.trace.jsonl);
+        /// the scenario file goes beside it, ending in .toml.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Most engine runs to spend.
+        #[arg(long, default_value_t = 500)]
+        max_runs: u32,
+        /// Simulated ms kept after the violation when the run is shortened.
+        #[arg(long, default_value_t = 1_000)]
+        margin_ms: u64,
+    },
+    /// Look at a trace: a timeline in the terminal, or one HTML file with swimlanes.
+    Trace {
+        #[command(subcommand)]
+        command: TraceCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum TraceCmd {
+    /// One line per event: time, the state of each group on each unit, unit, kind, details.
+    Show {
+        /// A trace file (JSON lines).
+        trace: PathBuf,
+        /// Only this unit's events (and those of no unit), and only its state columns.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Only this group's state columns, and no event about the other group.
+        #[arg(long)]
+        group: Option<u8>,
+        /// Only these kinds (comma-separated): boot, down, sent, delivered, dropped, timer,
+        /// transition, syslog, unit-event, step, command, show, expect, violation, note, verdict.
+        #[arg(long, value_delimiter = ',')]
+        kind: Vec<String>,
+        /// Only events at or after this simulated time (ns).
+        #[arg(long)]
+        from_ns: Option<u64>,
+        /// Only events at or before this simulated time (ns).
+        #[arg(long)]
+        to_ns: Option<u64>,
+    },
+    /// Write one self-contained HTML file: swimlanes per unit and group, frames, faults, the violation.
+    Html {
+        /// A trace file (JSON lines).
+        trace: PathBuf,
+        /// The HTML file to write (default: TRACE with .html instead of .jsonl).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -151,7 +219,7 @@ fn check_engine(engine: EngineKind) -> Result<(), String> {
 }
 
 fn check_plant(plant: Option<fover_protocol::planted::PlantedBug>) -> Result<(), String> {
-    if plant.is_some() && !cfg!(feature = "planted-bugs") {
+    if plant.is_some() && !fover_sim::replay::bugs_compiled_in() {
         return Err(
             "--plant needs a build with the planted-bugs feature (e.g. `cargo sim` with `--features planted-bugs`)"
                 .into(),
@@ -333,19 +401,24 @@ fn cmd_scenario(
     engine: EngineKind,
     trace_dir: Option<PathBuf>,
     verbose: bool,
+    plant: Option<fover_protocol::planted::PlantedBug>,
 ) -> Result<ExitCode, String> {
     check_engine(engine)?;
+    check_plant(plant)?;
     let files = collect_files(&files)?;
     // Parse everything first: a bad file stops the run before anything runs.
     let mut scenarios = Vec::new();
     for f in &files {
-        scenarios.push((f.clone(), Scenario::load(f).map_err(|e| e.to_string())?));
+        let mut scenario = Scenario::load(f).map_err(|e| e.to_string())?;
+        scenario.planted_bug = plant;
+        scenarios.push((f.clone(), scenario));
     }
     sweep::quiet_panics();
     let mut failed = 0;
     for (file, scenario) in &scenarios {
         let outcome = sweep::run_caught(engine, scenario, RecordLevel::Full)?;
-        println!("== {} ({})", scenario.name, file.display());
+        let bug = scenario.planted_bug.map(|b| format!(", planted bug {b}")).unwrap_or_default();
+        println!("== {} ({}{bug})", scenario.name, file.display());
         for (t, unit, command, output) in &outcome.shows {
             println!("--- show {unit} {command} @{}", t / 1_000_000);
             print!("{output}");
@@ -399,13 +472,91 @@ fn cmd_bench(minutes: u64, runs: u64, seed: u64, engines: Vec<EngineKind>, json:
     Ok(ExitCode::SUCCESS)
 }
 
+fn cmd_replay(trace: PathBuf, until_ns: Option<u64>) -> Result<ExitCode, String> {
+    use fover_sim::replay::{self, ReplayError};
+    sweep::quiet_panics();
+    let report = replay::replay_file(&trace, until_ns).map_err(|e| match e {
+        ReplayError::Read(text) => text,
+        e => format!("{}: {e}", trace.display()),
+    })?;
+    print_text(&report.render())?;
+    Ok(if report.identical() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn cmd_shrink(trace: PathBuf, out: Option<PathBuf>, max_runs: u32, margin_ms: u64) -> Result<ExitCode, String> {
+    use fover_sim::shrink;
+    let (header, records) = fover_traces::io::read_file(&trace)?;
+    let out = out.unwrap_or_else(|| shrink::default_out(&trace));
+    let recorded = records.iter().rev().find_map(|r| match &r.event {
+        fover_traces::Event::Verdict { verdict, property, .. } => {
+            Some(format!("{verdict} {}", property.as_deref().unwrap_or("")))
+        }
+        _ => None,
+    });
+    print_text(&format!(
+        "shrinking {}: {} (seed {}, {} engine, {} steps)\n",
+        trace.display(),
+        recorded.unwrap_or_default().trim_end(),
+        header.seed,
+        header.engine,
+        header.scenario.get("step").and_then(|s| s.as_array()).map_or(0, Vec::len)
+    ))?;
+    sweep::quiet_panics();
+    let options = shrink::Options { max_runs, margin_ms };
+    let shrunk = shrink::shrink_trace(&header, &records, &options).map_err(|e| format!("{}: {e}", trace.display()))?;
+    let scenario_file = shrunk.write(&trace, &out)?;
+    let plant = shrunk.scenario.planted_bug.map(|b| format!(" --plant {b}")).unwrap_or_default();
+    print_text(&format!(
+        "{}trace:    {}\nscenario: {} (run it: fover scenario {}{plant})\n",
+        shrunk.render(),
+        out.display(),
+        scenario_file.display(),
+        scenario_file.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints text; a closed pipe (`fover trace show ... | head`) ends quietly.
+fn print_text(text: &str) -> Result<(), String> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("stdout: {e}")),
+        _ => Ok(()),
+    }
+}
+
+fn cmd_trace(command: TraceCmd) -> Result<ExitCode, String> {
+    use fover_traces::render::{self, Filter};
+    match command {
+        TraceCmd::Show { trace, unit, group, kind, from_ns, to_ns } => {
+            let filter = Filter { unit, group, kinds: kind, from_ns, to_ns };
+            filter.validate()?;
+            let (header, records) = fover_traces::io::read_file(&trace)?;
+            print_text(&render::timeline::render(&header, &records, &filter)?)?;
+        }
+        TraceCmd::Html { trace, out } => {
+            let (header, records) = fover_traces::io::read_file(&trace)?;
+            let out = out.unwrap_or_else(|| trace.with_extension("html"));
+            std::fs::write(&out, render::html::render(&header, &records))
+                .map_err(|e| format!("{}: {e}", out.display()))?;
+            print_text(&format!("wrote {} ({} records)\n", out.display(), records.len()))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Sweep(args) => cmd_sweep(args),
         Cmd::Run { seed, trace, verbose, nemesis } => cmd_run(seed, trace, verbose, nemesis),
         Cmd::Bench { minutes, runs, seed, engine, json } => cmd_bench(minutes, runs, seed, engine, json),
-        Cmd::Scenario { files, engine, trace_dir, verbose } => cmd_scenario(files, engine, trace_dir, verbose),
+        Cmd::Scenario { files, engine, trace_dir, verbose, plant } => {
+            cmd_scenario(files, engine, trace_dir, verbose, plant)
+        }
+        Cmd::Replay { trace, until_ns } => cmd_replay(trace, until_ns),
+        Cmd::Shrink { trace, out, max_runs, margin_ms } => cmd_shrink(trace, out, max_runs, margin_ms),
+        Cmd::Trace { command } => cmd_trace(command),
     };
     match result {
         Ok(code) => code,

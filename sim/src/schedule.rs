@@ -212,6 +212,10 @@ pub struct Expect {
     pub connections_survived: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failover: Option<OnOff>,
+    /// The unit (or both, without `unit`) has power: a check that needs no
+    /// protocol behaviour, e.g. that a unit rebooted after a crash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub powered: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub syslog: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -153,6 +153,8 @@ pub struct Core {
     pub shows: Vec<(u64, UnitName, String, String)>,
     /// Corrupted copies in flight (madsim engine: the receiver cannot be told directly).
     pub corrupted_in_flight: BTreeMap<Vec<u8>, u32>,
+    /// Why each unit last went down (`power-off`, `crash`); `None` while up or before its first boot.
+    pub down_why: [Option<String>; 2],
 }
 
 impl Core {
@@ -196,6 +198,7 @@ impl Core {
             inputs: 0,
             shows: Vec::new(),
             corrupted_in_flight: BTreeMap::new(),
+            down_why: [None, None],
         })
     }
 
@@ -231,12 +234,14 @@ impl Core {
     /// Records a unit's boot.
     pub fn on_boot(&mut self, t_ns: u64, unit: UnitName, boot_nonce: u64) {
         let local_ns = self.local(unit, t_ns).0;
+        self.down_why[unit.index()] = None;
         self.record(t_ns, TEvent::Boot { unit: unit.to_string(), boot_nonce, local_ns });
         self.observe(t_ns, Obs::Boot { unit });
     }
 
     /// Records a unit going down.
     pub fn on_down(&mut self, t_ns: u64, unit: UnitName, why: &str) {
+        self.down_why[unit.index()] = Some(why.to_owned());
         self.record(t_ns, TEvent::Down { unit: unit.to_string(), why: why.into() });
         self.observe(t_ns, Obs::Down { unit });
         self.views[unit.index()] = UnitView::off();
@@ -492,6 +497,24 @@ impl Core {
                 observed.push(format!("failover {} on the {u}", if on { "on" } else { "off" }));
                 if on != (f == OnOff::On) {
                     failures.push(format!("expected failover {f:?} on the {u}").to_lowercase());
+                }
+            }
+        }
+        if let Some(want) = e.powered {
+            let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
+            let word = |on: bool| if on { "powered" } else { "powered off" };
+            for u in targets {
+                let on = self.views[u.index()].powered;
+                // Why it is off tells a power-off apart from a unit that never booted.
+                let now = match (&self.down_why[u.index()], on) {
+                    (_, true) => word(true).to_owned(),
+                    (Some(why), false) => format!("powered off ({why})"),
+                    (None, false) => "powered off (never booted)".to_owned(),
+                };
+                described.push(format!("the {u} {}", word(want)));
+                observed.push(format!("the {u} {now}"));
+                if on != want {
+                    failures.push(format!("expected the {u} {}, it is {now}", word(want)));
                 }
             }
         }

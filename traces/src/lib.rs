@@ -2,6 +2,9 @@
 //!
 //! A trace file is a [`Header`] line followed by one [`Record`] per event, in
 //! simulated-time order; the last record is the [`Event::Verdict`].
+//! [`io`] writes and reads trace files, [`compare`] finds where a replay
+//! leaves its trace, and [`render`] draws a trace as a terminal timeline or
+//! one HTML page.
 //!
 //! ```
 //! use fover_traces::{Event, Record};
@@ -13,7 +16,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod compare;
 pub mod io;
+pub mod render;
 
 /// The trace format version this build writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
