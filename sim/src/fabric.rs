@@ -194,6 +194,7 @@ impl Fabric {
             LinkName::Failover => Ok(vec![LINK_FAILOVER]),
             LinkName::State => Ok(vec![if self.separate_state_link { LINK_STATE } else { LINK_FAILOVER }]),
             LinkName::All => Ok((0..self.links.len()).collect()),
+            LinkName::AllData => Ok((LINK_DATA0..self.links.len()).collect()),
             LinkName::Data(name) => self
                 .data_link(name)
                 .map(|l| vec![l])

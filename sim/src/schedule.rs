@@ -55,13 +55,16 @@ impl fmt::Display for UnitName {
     }
 }
 
-/// A link between the units: `"failover"`, `"state"`, `"data:context/interface"` or `"all"`.
+/// A link between the units: `"failover"`, `"state"`, `"data:context/interface"`,
+/// `"data:*"` (every data interface) or `"all"`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum LinkName {
     Failover,
     State,
     Data(String),
+    /// Every data interface (`"data:*"`).
+    AllData,
     All,
 }
 
@@ -72,12 +75,13 @@ impl TryFrom<String> for LinkName {
             "failover" => Ok(LinkName::Failover),
             "state" => Ok(LinkName::State),
             "all" => Ok(LinkName::All),
+            "data:*" => Ok(LinkName::AllData),
             other => match other.strip_prefix("data:") {
                 Some(iface) if iface.split_once('/').is_some_and(|(c, i)| !c.is_empty() && !i.is_empty()) => {
                     Ok(LinkName::Data(iface.to_owned()))
                 }
                 _ => Err(format!(
-                    "bad link {other:?}: expected \"failover\", \"state\", \"data:context/interface\" or \"all\""
+                    "bad link {other:?}: expected \"failover\", \"state\", \"data:context/interface\", \"data:*\" or \"all\""
                 )),
             },
         }
@@ -96,6 +100,7 @@ impl fmt::Display for LinkName {
             LinkName::Failover => f.write_str("failover"),
             LinkName::State => f.write_str("state"),
             LinkName::Data(i) => write!(f, "data:{i}"),
+            LinkName::AllData => f.write_str("data:*"),
             LinkName::All => f.write_str("all"),
         }
     }
