@@ -147,6 +147,10 @@ pub struct Fabric {
     base_latency_ns: u64,
     base_jitter_ns: u64,
     rng: Rng,
+    /// Bumped by every change of fault state (cache key).
+    version: u64,
+    /// `path_state` as last computed: (version, delay limit, valid until ns, state).
+    path_cache: std::cell::Cell<Option<(u64, u64, u64, PathState)>>,
     /// Frames dropped per reason, for the summary.
     pub dropped: [u64; 6],
     pub corrupted: u64,
@@ -171,6 +175,8 @@ impl Fabric {
             base_latency_ns,
             base_jitter_ns,
             rng,
+            version: 0,
+            path_cache: std::cell::Cell::new(None),
             dropped: [0; 6],
             corrupted: 0,
             duplicated: 0,
@@ -211,6 +217,7 @@ impl Fabric {
     }
 
     fn each(&mut self, link: &LinkName, direction: Direction, mut f: impl FnMut(&mut DirFaults)) -> Result<(), String> {
+        self.version += 1;
         for l in self.resolve(link)? {
             for &d in Fabric::dirs(direction) {
                 f(&mut self.links[l][d]);
@@ -274,6 +281,7 @@ impl Fabric {
             .position(|n| n == interface)
             .ok_or_else(|| format!("no data interface {interface:?} (have: {})", self.interfaces.join(", ")))?;
         self.ports[unit.index()][i] = port;
+        self.version += 1;
         Ok(i)
     }
 
@@ -308,6 +316,9 @@ impl Fabric {
                     if live && rule.kind == header.kind {
                         if let Some(r) = rule.remaining.as_mut() {
                             *r -= 1;
+                            if *r == 0 {
+                                self.version += 1;
+                            }
                         }
                         break 'drop Some(DropReason::DropByKind);
                     }
@@ -358,6 +369,41 @@ impl Fabric {
     /// Whether hellos and LAN tests have a working path now. A delay of
     /// `delay_limit_ns` or more counts as impairing.
     pub fn path_state(&self, now: u64, delay_limit_ns: u64) -> PathState {
+        // Constant between fault changes and the next timed fault's end: cached
+        // (the checkers ask after every input; a profile showed the cost).
+        if let Some((version, limit, until, state)) = self.path_cache.get() {
+            if version == self.version && limit == delay_limit_ns && now < until {
+                return state;
+            }
+        }
+        let state = self.compute_path_state(now, delay_limit_ns);
+        let until = self.next_expiry(now);
+        self.path_cache.set(Some((self.version, delay_limit_ns, until, state)));
+        state
+    }
+
+    /// The earliest end of a timed fault after `now` (`u64::MAX` if none).
+    fn next_expiry(&self, now: u64) -> u64 {
+        let mut next = u64::MAX;
+        let mut see = |u: Option<u64>| {
+            if let Some(u) = u.filter(|&u| u > now) {
+                next = next.min(u);
+            }
+        };
+        for d in self.links.iter().flatten() {
+            see(d.loss.as_ref().and_then(|t| t.until_ns));
+            see(d.delay.as_ref().and_then(|t| t.until_ns));
+            see(d.duplicate.as_ref().and_then(|t| t.until_ns));
+            see(d.reorder.as_ref().and_then(|t| t.until_ns));
+            see(d.corrupt.as_ref().and_then(|t| t.until_ns));
+            for r in &d.drops {
+                see(r.until_ns);
+            }
+        }
+        next
+    }
+
+    fn compute_path_state(&self, now: u64, delay_limit_ns: u64) -> PathState {
         let kinds = [Kind::LanTest, Kind::LanTestReply];
         let clean = |l: LinkIdx| self.links[l].iter().all(|d| !d.impairs(now, delay_limit_ns, &kinds));
         let failover = clean(LINK_FAILOVER);
