@@ -384,7 +384,7 @@ fn is_system(s: &String) -> bool {
     s == "system"
 }
 
-mod kind_name {
+pub(crate) mod kind_name {
     use fover_protocol::wire::Kind;
     use serde::{Deserialize, Deserializer, Serializer};
 
@@ -398,6 +398,85 @@ mod kind_name {
             serde::de::Error::custom(format!("unknown message kind {text:?}; expected one of {}", names.join(", ")))
         })
     }
+}
+
+/// The keys of one step kind besides `do`: those it requires and those it may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StepKeys {
+    /// The `do = "..."` value.
+    pub kind: &'static str,
+    pub required: &'static [&'static str],
+    pub optional: &'static [&'static str],
+}
+
+impl StepKeys {
+    /// Whether a step of this kind takes `key`.
+    pub fn takes(&self, key: &str) -> bool {
+        self.required.contains(&key) || self.optional.contains(&key)
+    }
+    /// Every key, required first, for messages.
+    pub fn all(&self) -> Vec<&'static str> {
+        self.required.iter().chain(self.optional).copied().collect()
+    }
+}
+
+const FAULT_KEYS: &[&str] = &["direction", "until_ms"];
+
+/// Every step kind with its keys, in the order of [`Step`]. The scenario
+/// reader checks steps against this table first, so that an error names the
+/// key and its line (serde's tagged enums lose both); a test keeps the table
+/// and the enum in step.
+pub const STEP_KEYS: &[StepKeys] = &[
+    StepKeys { kind: "boot", required: &["at_ms", "unit"], optional: &[] },
+    StepKeys { kind: "power-off", required: &["at_ms", "unit"], optional: &[] },
+    StepKeys { kind: "crash", required: &["at_ms", "unit"], optional: &["reboot_after_ms"] },
+    StepKeys { kind: "erase-flash", required: &["at_ms", "unit"], optional: &[] },
+    StepKeys { kind: "cut", required: &["at_ms", "link"], optional: &["direction"] },
+    StepKeys { kind: "heal", required: &["at_ms", "link"], optional: &["direction"] },
+    StepKeys { kind: "loss", required: &["at_ms", "link", "probability"], optional: FAULT_KEYS },
+    StepKeys {
+        kind: "delay",
+        required: &["at_ms", "link", "delay_ms"],
+        optional: &["direction", "jitter_ms", "until_ms"],
+    },
+    StepKeys { kind: "duplicate", required: &["at_ms", "link", "probability"], optional: FAULT_KEYS },
+    StepKeys { kind: "reorder", required: &["at_ms", "link", "probability"], optional: FAULT_KEYS },
+    StepKeys { kind: "corrupt", required: &["at_ms", "link", "probability"], optional: FAULT_KEYS },
+    StepKeys { kind: "drop", required: &["at_ms", "link", "kind"], optional: &["direction", "count", "until_ms"] },
+    StepKeys { kind: "interface-down", required: &["at_ms", "unit", "interface"], optional: &[] },
+    StepKeys { kind: "interface-up", required: &["at_ms", "unit", "interface"], optional: &[] },
+    StepKeys { kind: "interface-silent", required: &["at_ms", "unit", "interface"], optional: &[] },
+    StepKeys { kind: "clock-step", required: &["at_ms", "unit", "ms"], optional: &[] },
+    StepKeys { kind: "clock-drift", required: &["at_ms", "unit", "ppm"], optional: &[] },
+    StepKeys { kind: "command", required: &["at_ms", "unit", "line"], optional: &["context"] },
+    StepKeys { kind: "connect", required: &["at_ms", "context", "count"], optional: &[] },
+    StepKeys { kind: "show", required: &["at_ms", "unit", "command"], optional: &[] },
+    StepKeys {
+        kind: "expect",
+        required: &[],
+        optional: &[
+            "at_ms",
+            "group",
+            "active",
+            "state",
+            "config_in_sync",
+            "saved_config_in_sync",
+            "config_has",
+            "config_lacks",
+            "context",
+            "unit",
+            "connections_survived",
+            "failover",
+            "syslog",
+            "pairing",
+            "reason",
+        ],
+    },
+];
+
+/// The keys of a step kind, if it exists.
+pub fn step_keys(kind: &str) -> Option<&'static StepKeys> {
+    STEP_KEYS.iter().find(|k| k.kind == kind)
 }
 
 impl Step {
@@ -533,6 +612,60 @@ mod tests {
     fn unknown_expect_key_is_refused() {
         let err = serde_json::from_str::<Step>(r#"{"do":"expect","at_ms":1,"grop":2}"#).unwrap_err();
         assert!(err.to_string().contains("grop"), "{err}");
+    }
+
+    /// A value of the right type for each key, for the table test.
+    fn sample(kind: &str, key: &str) -> &'static str {
+        match key {
+            "unit" => "\"primary\"",
+            "link" => "\"failover\"",
+            "direction" => "\"both\"",
+            "kind" => "\"hello\"",
+            "probability" => "0.5",
+            "interface" | "context" => "\"admin/inside\"",
+            "line" | "command" | "config_has" | "config_lacks" | "pairing" | "reason" => "\"x\"",
+            "active" => "\"primary\"",
+            "state" => "{ primary = \"Active\" }",
+            "failover" => "\"on\"",
+            "config_in_sync" | "saved_config_in_sync" | "connections_survived" => "true",
+            "ms" | "ppm" => "-3",
+            "group" => "1",
+            _ if kind == "connect" && key == "count" => "4",
+            _ => "7",
+        }
+    }
+
+    fn step_text(kind: &str, keys: &[&str]) -> String {
+        let mut text = format!("do = \"{kind}\"\n");
+        for key in keys {
+            text.push_str(&format!("{key} = {}\n", sample(kind, key)));
+        }
+        text
+    }
+
+    #[test]
+    fn step_keys_table_matches_the_step_enum() {
+        assert_eq!(STEP_KEYS.len(), 21);
+        for k in STEP_KEYS {
+            let all = k.all();
+            let step: Step = toml::from_str(&step_text(k.kind, &all))
+                .unwrap_or_else(|e| panic!("{}: every listed key is accepted: {e}", k.kind));
+            assert_eq!(step.name(), k.kind);
+            for missing in k.required {
+                let keys: Vec<&str> = all.iter().copied().filter(|x| x != missing).collect();
+                let err = toml::from_str::<Step>(&step_text(k.kind, &keys)).unwrap_err();
+                assert!(err.to_string().contains(missing), "{}: `{missing}` is required: {err}", k.kind);
+            }
+            for optional in k.optional {
+                let keys: Vec<&str> = all.iter().copied().filter(|x| x != optional).collect();
+                toml::from_str::<Step>(&step_text(k.kind, &keys))
+                    .unwrap_or_else(|e| panic!("{}: `{optional}` is optional: {e}", k.kind));
+            }
+            // A key no kind lists is refused by serde too.
+            let mut text = step_text(k.kind, &all);
+            text.push_str("colour = 1\n");
+            assert!(toml::from_str::<Step>(&text).is_err(), "{}", k.kind);
+        }
     }
 
     #[test]
