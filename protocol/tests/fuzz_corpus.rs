@@ -36,6 +36,8 @@ fn fuzz_seed_folders_are_the_targets() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
+    // `trace_read` belongs to the trace reader: `traces/tests/read.rs` replays it.
+    found.retain(|f| f != "trace_read");
     found.sort();
     assert_eq!(found, TARGETS, "every seed folder is a fuzz target this test replays");
 }
