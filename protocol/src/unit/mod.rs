@@ -734,13 +734,18 @@ impl Unit {
         if let Link::Data(iface) = link {
             self.s.peer.seen_on_data = true;
             self.on_interface_traffic(now, iface, true);
-            if self.s.peer.failed && self.s.mode == Mode::Enabled {
-                // The peer speaks on a data interface: it is alive, and what
-                // failed is the failover link. Without this, a unit that
-                // declared its peer failed during a full partition would take
-                // groups the peer still holds once only the data links heal.
+            if self.s.peer.failed && self.s.mode == Mode::Enabled && self.s.peer.boot == Some(frame.boot_nonce) {
+                // The peer it declared failed speaks on a data interface: it is
+                // alive. Without this, a unit that declared its peer failed
+                // during a full partition would take groups the peer still
+                // holds once only the data links heal. A LAN test decides
+                // whether the failover link failed (section 3); until its
+                // verdict the peer is neither failed nor fresh, so no group
+                // is taken for want of an active unit.
                 self.s.peer.failed = false;
-                self.mark_failover_link_failed();
+                if self.s.lan_test.is_none() {
+                    self.start_lan_test(now);
+                }
             }
         }
         match frame.message {
