@@ -571,7 +571,9 @@ mod reader {
             "active" => typed::<ActiveOn>(v).map(drop),
             "state" => typed::<StatePair>(v).map(drop),
             "failover" => typed::<OnOff>(v).map(drop),
-            "config_in_sync" | "saved_config_in_sync" | "connections_survived" => typed::<bool>(v).map(drop),
+            "config_in_sync" | "saved_config_in_sync" | "connections_survived" | "powered" => {
+                typed::<bool>(v).map(drop)
+            }
             _ => typed::<String>(v).map(drop),
         }
     }

@@ -470,6 +470,7 @@ pub const STEP_KEYS: &[StepKeys] = &[
             "syslog",
             "pairing",
             "reason",
+            "powered",
         ],
     },
 ];
@@ -627,7 +628,7 @@ mod tests {
             "active" => "\"primary\"",
             "state" => "{ primary = \"Active\" }",
             "failover" => "\"on\"",
-            "config_in_sync" | "saved_config_in_sync" | "connections_survived" => "true",
+            "config_in_sync" | "saved_config_in_sync" | "connections_survived" | "powered" => "true",
             "ms" | "ppm" => "-3",
             "group" => "1",
             _ if kind == "connect" && key == "count" => "4",

@@ -87,14 +87,17 @@ fn tampered_record_is_the_first_divergence() {
     write_trace(&path, &power_off_among_noise());
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    // Line 5 is record 3: the secondary's boot, whose clock reading a code change could alter.
-    assert!(lines[4].contains("\"kind\":\"boot\""), "{}", lines[4]);
-    lines[4] = lines[4].replace("\"local_ns\":", "\"local_ns\":1");
+    // The second boot record (the secondary's), whose clock reading a code change could alter.
+    let line =
+        lines.iter().enumerate().filter(|(_, l)| l.contains("\"kind\":\"boot\"")).nth(1).map(|(i, _)| i).unwrap();
+    lines[line] = lines[line].replace("\"local_ns\":", "\"local_ns\":1");
     std::fs::write(&path, lines.join("\n") + "\n").unwrap();
     let report = replay::replay_file(&path, None).unwrap();
     let d = report.divergence.as_ref().expect("the replay must diverge");
-    assert_eq!(d.index, 3);
-    assert!(report.render().contains("record 3 (line 5 of the trace)"), "{}", report.render());
+    // Line 1 is the header: record i is on line i + 2.
+    assert_eq!(d.index, line - 1);
+    let want = format!("record {} (line {} of the trace)", line - 1, line + 1);
+    assert!(report.render().contains(&want), "{}", report.render());
 }
 
 #[test]
