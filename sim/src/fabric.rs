@@ -69,9 +69,10 @@ impl DirFaults {
             || self.loss.as_ref().and_then(|t| t.get(now)).is_some_and(|p| p > 0.0)
             || self.corrupt.as_ref().and_then(|t| t.get(now)).is_some_and(|p| p > 0.0)
             || self.delay.as_ref().and_then(|t| t.get(now)).is_some_and(|(d, j)| d + j >= delay_limit_ns)
-            || self.drops.iter().any(|d| {
-                kinds.contains(&d.kind) && d.until_ns.is_none_or(|u| now < u) && d.remaining != Some(0)
-            })
+            || self
+                .drops
+                .iter()
+                .any(|d| kinds.contains(&d.kind) && d.until_ns.is_none_or(|u| now < u) && d.remaining != Some(0))
     }
 
     fn impairs_hellos(&self, now: u64, delay_limit_ns: u64) -> bool {

@@ -343,8 +343,16 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
                 // Sometimes with every data link cut too: only the failover link's LAN test can answer.
                 if until_ms.is_some() && rng.chance(0.4) {
                     for i in &interfaces {
-                        steps.push(Step::Cut { at_ms: at, link: LinkName::Data(i.clone()), direction: Direction::Both });
-                        steps.push(Step::Heal { at_ms: at + len, link: LinkName::Data(i.clone()), direction: Direction::Both });
+                        steps.push(Step::Cut {
+                            at_ms: at,
+                            link: LinkName::Data(i.clone()),
+                            direction: Direction::Both,
+                        });
+                        steps.push(Step::Heal {
+                            at_ms: at + len,
+                            link: LinkName::Data(i.clone()),
+                            direction: Direction::Both,
+                        });
                     }
                 }
             }

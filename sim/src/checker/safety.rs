@@ -153,7 +153,8 @@ impl Safety {
         let timing = &self.timing;
         if let (Some(bx), Some(by)) = (self.boot_at[x.index()], self.boot_at[y.index()]) {
             let together = bx.abs_diff(by) <= timing.unit_holdtime_ns + timing.unit_polltime_ns;
-            let settling = t.saturating_sub(bx.max(by)) <= timing.unit_holdtime_ns + 3 * timing.unit_polltime_ns + self.handover_ns();
+            let settling = t.saturating_sub(bx.max(by))
+                <= timing.unit_holdtime_ns + 3 * timing.unit_polltime_ns + self.handover_ns();
             if together && settling && timing.preferred[g] == x {
                 return None;
             }
