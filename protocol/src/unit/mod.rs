@@ -734,6 +734,13 @@ impl Unit {
         if let Link::Data(iface) = link {
             self.s.peer.seen_on_data = true;
             self.on_interface_traffic(now, iface, true);
+            if let Some(run) = &mut self.s.lan_test {
+                // Any peer frame on a data interface during a LAN test shows
+                // the peer alive, like a reply there: the test's own probes
+                // or their replies may have been lost while the peer's later
+                // frames get through.
+                run.data_reply = true;
+            }
             if self.s.peer.failed && self.s.mode == Mode::Enabled {
                 // The peer speaks on a data interface: it is alive, and what
                 // failed is the failover link. Without this, a unit that
