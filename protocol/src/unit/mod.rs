@@ -255,6 +255,10 @@ struct Peer {
     /// Earlier boots of the peer, newest last, at most [`PEER_BOOTS_RETIRED_MAX`]:
     /// their frames are stale.
     retired_boots: Vec<u64>,
+    /// Per group: the peer handed the group over (WantYouActive) after its
+    /// last hello was sent, so that hello's state for the group is superseded
+    /// and no rule may act on it until the next hello.
+    handed_over: [bool; 2],
 }
 
 /// A LAN test in progress.
@@ -787,6 +791,7 @@ impl Unit {
             self.on_peer_reboot();
         }
         self.s.peer.hello_seq = seq;
+        self.s.peer.handed_over = [false; 2];
         for m in &mut self.s.ifaces {
             m.peer_status = None;
         }
