@@ -926,6 +926,14 @@ impl Unit {
         self.s.timers.stop(Timer::UnitHold);
         for g in Group::ALL {
             self.s.timers.stop(Timer::Preempt(*g));
+            // The mate cannot be asked any more: a claim still waiting for its
+            // answer is abandoned, as `failover active` would be refused now.
+            // A hand-over stays: this unit gave the group up and must not take
+            // it back on its own.
+            let gm = &mut self.s.groups[g.index()];
+            if matches!(gm.request, Some(group::Request::Claim(_))) {
+                gm.request = None;
+            }
         }
         self.push_event(Event::FailoverLinkFailed);
         self.push_event(Event::FailoverSuspended);
