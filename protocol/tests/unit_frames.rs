@@ -73,3 +73,30 @@ fn frames_hello_from_earlier_boot_is_ignored() {
     pair.run_for(secs(1));
     no_transitions(&pair, "a hello from an earlier boot").unwrap();
 }
+
+/// frames: the holder's answer to a move (WantYouActive) arrives before the
+/// hello it sent with it (reordered, or lost): the taker's last hello from the
+/// holder still shows it active. That view is superseded by the answer; the
+/// taker keeps the group instead of losing it at once to the both-active rule.
+#[test]
+fn frames_hello_older_than_a_handover_does_not_flap_the_taker() {
+    use fover_protocol::config::InterfacePolicy;
+    use fover_protocol::wire::Kind;
+    let mut pair = settled(4, None, |c| c.groups[0].interface_policy = InterfacePolicy::Count(2)).unwrap();
+    // One failed interface of group 1 on the secondary (below the policy):
+    // the both-active rule would give the group back to the primary.
+    pair.set_interface_link(S, IF0, false);
+    pair.run_for(secs(1));
+    pair.clear_events();
+    pair.drop_kind(Link::Failover, P, Kind::UnitHello);
+    pair.command(S, Command::FailoverActive(Some(G1))).unwrap();
+    pair.run_for(ms(100));
+    pair.pass_kind(Link::Failover, P, Kind::UnitHello);
+    run_single_active(&mut pair, secs(2)).unwrap();
+    let t = transitions(&pair, S, G1);
+    assert!(
+        !t.iter().any(|(_, to, _)| *to == GroupState::ColdStandby),
+        "the secondary gave group 1 up right after taking it: {t:?}"
+    );
+    expect_placement(&pair, "after failover active group 1", Some(S), Some(S)).unwrap();
+}

@@ -161,3 +161,36 @@ fn interface_waiting_until_peer_heard_not_tested() {
     assert!(u.interface_waiting(IF0));
     assert_eq!(u.interface_status(IF0), InterfaceStatus::Normal);
 }
+
+/// health: a LAN test whose probes were lost, while the peer's own frames reach
+/// this unit on a data interface before the verdict: the peer is alive, so the
+/// failover link is marked failed; the peer is not declared failed and its
+/// groups are not taken (a one-way data path is still a path).
+#[test]
+fn health_peer_heard_on_data_link_during_lan_test_is_alive() {
+    let mut pair = settled(2, None, |c| c.unit_holdtime = secs(2)).unwrap();
+    pair.cut_both(Link::Failover);
+    pair.cut_both(Link::Data(IF0));
+    pair.cut_both(Link::Data(IF1));
+    // Wait until the secondary's LAN test has gone out (and been lost).
+    for _ in 0..400 {
+        pair.run_for(ms(5));
+        if pair.unit(S).unwrap().lan_test_running() {
+            break;
+        }
+    }
+    assert!(pair.unit(S).unwrap().lan_test_running(), "no LAN test started");
+    // The primary's frames reach the secondary again on the data links; the
+    // secondary's frames (and so its LAN test and any reply) still do not.
+    pair.heal(Link::Data(IF0), P);
+    pair.heal(Link::Data(IF1), P);
+    pair.run_for(secs(3));
+    let s = pair.unit(S).unwrap();
+    assert_eq!(
+        count_events(&pair, S, |e| *e == Event::PeerDeclaredFailed),
+        0,
+        "the secondary declared the primary failed"
+    );
+    assert!(s.is_suspended(), "the secondary did not mark the failover link failed");
+    assert_eq!(pair.active_units(G1), vec![P], "group 1 was taken from a live primary");
+}

@@ -203,3 +203,20 @@ fn no_failover_while_negotiating_then_failover_negotiation_completes() {
     pair.run_for(secs(2));
     expect_placement(&pair, "failover enabled again", Some(P), Some(P)).unwrap();
 }
+
+/// manual: a move still waiting for the peer's answer when the failover link
+/// is marked failed is abandoned (as `failover active` is refused while the
+/// link is down); the recovery of the link does not carry it out later.
+#[test]
+fn manual_move_pending_when_failover_suspended_is_abandoned() {
+    let mut pair = settled(2, None, |_| {}).unwrap();
+    pair.cut_both(Link::Failover);
+    assert_eq!(pair.command(S, Command::FailoverActive(Some(G1))), Ok(String::new()));
+    run_single_active(&mut pair, secs(3)).unwrap();
+    assert!(pair.unit(S).unwrap().is_suspended(), "the secondary did not suspend failover");
+    pair.heal_both(Link::Failover);
+    run_single_active(&mut pair, secs(3)).unwrap();
+    assert!(!pair.unit(S).unwrap().is_suspended(), "failover did not resume");
+    expect_placement(&pair, "after the link recovered", Some(P), Some(S)).unwrap();
+    no_transitions(&pair, "a move abandoned at suspension").unwrap();
+}

@@ -132,6 +132,8 @@ pub struct PathState {
     pub any_data: bool,
     /// The failover link carries hellos both ways (what a negotiating unit listens for).
     pub failover_hellos: bool,
+    /// The failover link carries role requests and their answers both ways.
+    pub failover_requests: bool,
 }
 
 /// The fabric between the two units.
@@ -410,7 +412,9 @@ impl Fabric {
         let any_data = (0..self.interfaces.len())
             .any(|i| self.ports[0][i] == Port::Up && self.ports[1][i] == Port::Up && clean(LINK_DATA0 + i));
         let failover_hellos = self.links[LINK_FAILOVER].iter().all(|d| !d.impairs_hellos(now, delay_limit_ns));
-        PathState { failover, any_data, failover_hellos }
+        let failover_requests =
+            self.links[LINK_FAILOVER].iter().all(|d| !d.impairs(now, delay_limit_ns, &[Kind::RoleRequest]));
+        PathState { failover, any_data, failover_hellos, failover_requests }
     }
 
     /// Whether no fault of any kind is active (used to know the heal is complete).
@@ -449,11 +453,20 @@ mod tests {
     #[test]
     fn path_state_sees_silent_ports() {
         let mut f = fabric();
-        assert_eq!(f.path_state(0, MS * 100), PathState { failover: true, any_data: true, failover_hellos: true });
+        assert_eq!(
+            f.path_state(0, MS * 100),
+            PathState { failover: true, any_data: true, failover_hellos: true, failover_requests: true }
+        );
         f.cut(&LinkName::Failover, Direction::SecondaryToPrimary).unwrap();
         f.set_port(UnitName::Primary, "admin/inside", Port::Silent).unwrap();
-        assert_eq!(f.path_state(0, MS * 100), PathState { failover: false, any_data: true, failover_hellos: false });
+        assert_eq!(
+            f.path_state(0, MS * 100),
+            PathState { failover: false, any_data: true, failover_hellos: false, failover_requests: false }
+        );
         f.set_port(UnitName::Secondary, "admin/outside", Port::Down).unwrap();
-        assert_eq!(f.path_state(0, MS * 100), PathState { failover: false, any_data: false, failover_hellos: false });
+        assert_eq!(
+            f.path_state(0, MS * 100),
+            PathState { failover: false, any_data: false, failover_hellos: false, failover_requests: false }
+        );
     }
 }

@@ -252,6 +252,14 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
     let contexts = default_contexts();
     let interfaces = crate::pair::interface_names(&contexts);
     let fault_phase_ms = config.fault_phase_ms.unwrap_or_else(|| rng.range(20_000, 40_000));
+    // A unit that goes down comes back only once every frame it sent before
+    // can have left the fabric (a real appliance takes minutes to reboot):
+    // the longest delay fault (delay plus jitter, at most 1.5 polltimes),
+    // reordering (50 ms), duplication (5 ms) and the base latency. Nothing in
+    // a frame orders two boots of a unit, so a frame of its previous boot
+    // arriving after those of its new boot would pass for a reboot.
+    let in_flight_ms = if on(Family::Delay) { poll + poll / 2 } else { 0 } + 50 + 5 + 2;
+    let reboot_min = in_flight_ms.max(99) + 1;
 
     let mut steps = Vec::new();
     // Boots: concurrent (within a few polltimes) or staggered.
@@ -389,10 +397,14 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
             }
             Family::Power => {
                 steps.push(Step::PowerOff { at_ms: at, unit });
-                steps.push(Step::Boot { at_ms: at + rng.range(100, 3 * hold + 2_000), unit });
+                steps.push(Step::Boot { at_ms: at + rng.range(reboot_min, 3 * hold + 2_000), unit });
             }
             Family::Crash => {
-                steps.push(Step::Crash { at_ms: at, unit, reboot_after_ms: Some(rng.range(100, 3 * hold + 2_000)) });
+                steps.push(Step::Crash {
+                    at_ms: at,
+                    unit,
+                    reboot_after_ms: Some(rng.range(reboot_min, 3 * hold + 2_000)),
+                });
             }
             Family::InterfaceDown => {
                 let interface = rng.pick(&interfaces).clone();
@@ -406,7 +418,11 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
             }
             Family::FlashErase => {
                 steps.push(Step::EraseFlash { at_ms: at, unit });
-                steps.push(Step::Crash { at_ms: at + 1, unit, reboot_after_ms: Some(rng.range(100, 2_000)) });
+                steps.push(Step::Crash {
+                    at_ms: at + 1,
+                    unit,
+                    reboot_after_ms: Some(rng.range(reboot_min, reboot_min.max(2_000))),
+                });
             }
             Family::Commands => {
                 let group = match rng.below(3) {
@@ -443,7 +459,18 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
         }
         if steps.iter().any(|s| matches!(s, Step::PowerOff { unit: u, .. } | Step::Crash { unit: u, .. } if *u == unit))
         {
-            steps.push(Step::Boot { at_ms: heal, unit });
+            // Not before a crash's own reboot: a unit takes its drawn reboot
+            // time (at least `reboot_min`) to come back, also at the end of
+            // the run.
+            let rebooted = steps
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Crash { at_ms, unit: u, reboot_after_ms: Some(r) } if *u == unit => Some(at_ms + r),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            steps.push(Step::Boot { at_ms: heal.max(rebooted), unit });
         }
     }
     let mut scenario = Scenario {

@@ -405,6 +405,7 @@ impl Core {
                 None
             }
             Step::ClockStep { unit, ms, .. } => {
+                self.observe(t_ns, Obs::ClockStep { unit: *unit, ms: *ms });
                 self.clocks[unit.index()].step(t_ns, *ms);
                 Some(UnitAction::ClockChanged(*unit))
             }

@@ -255,6 +255,10 @@ struct Peer {
     /// Earlier boots of the peer, newest last, at most [`PEER_BOOTS_RETIRED_MAX`]:
     /// their frames are stale.
     retired_boots: Vec<u64>,
+    /// Per group: the peer handed the group over (WantYouActive) after its
+    /// last hello was sent, so that hello's state for the group is superseded
+    /// and no rule may act on it until the next hello.
+    handed_over: [bool; 2],
 }
 
 /// A LAN test in progress.
@@ -734,6 +738,13 @@ impl Unit {
         if let Link::Data(iface) = link {
             self.s.peer.seen_on_data = true;
             self.on_interface_traffic(now, iface, true);
+            if let Some(run) = &mut self.s.lan_test {
+                // Any peer frame on a data interface during a LAN test shows
+                // the peer alive, like a reply there: the test's own probes
+                // or their replies may have been lost while the peer's later
+                // frames get through.
+                run.data_reply = true;
+            }
             if self.s.peer.failed && self.s.mode == Mode::Enabled && self.s.peer.boot == Some(frame.boot_nonce) {
                 // The peer it declared failed speaks on a data interface: it is
                 // alive. Without this, a unit that declared its peer failed
@@ -785,6 +796,7 @@ impl Unit {
             self.on_peer_reboot();
         }
         self.s.peer.hello_seq = seq;
+        self.s.peer.handed_over = [false; 2];
         for m in &mut self.s.ifaces {
             m.peer_status = None;
         }
@@ -919,6 +931,14 @@ impl Unit {
         self.s.timers.stop(Timer::UnitHold);
         for g in Group::ALL {
             self.s.timers.stop(Timer::Preempt(*g));
+            // The mate cannot be asked any more: a claim still waiting for its
+            // answer is abandoned, as `failover active` would be refused now.
+            // A hand-over stays: this unit gave the group up and must not take
+            // it back on its own.
+            let gm = &mut self.s.groups[g.index()];
+            if matches!(gm.request, Some(group::Request::Claim(_))) {
+                gm.request = None;
+            }
         }
         self.push_event(Event::FailoverLinkFailed);
         self.push_event(Event::FailoverSuspended);

@@ -111,6 +111,13 @@ impl Unit {
                 self.hand_over(g);
             }
             RoleRequestKind::WantYouActive => {
+                // The peer gave the group up before sending this: a hello it
+                // sent earlier (the last one taken in, if this request
+                // overtook the hello sent with it) no longer shows its state
+                // for the group.
+                if self.s.peer.hello_seq < self.s.peer.request_frame_seq {
+                    self.s.peer.handed_over[g.index()] = true;
+                }
                 if state.is_active() {
                     self.s.groups[g.index()].request = None;
                     return;

@@ -51,6 +51,9 @@ impl Unit {
     }
 
     fn peer_group(&self, g: Group) -> Option<PeerGroup> {
+        if self.s.peer.handed_over[g.index()] {
+            return None;
+        }
         self.fresh_peer().map(|h| {
             let gh = h.groups[g.index()];
             PeerGroup { state: gh.state, failed: gh.failed, failover_on: h.failover_on }

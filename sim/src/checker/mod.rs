@@ -123,6 +123,11 @@ pub enum Obs {
     Fault {
         name: &'static str,
     },
+    /// A unit's clock was stepped by `ms` (negative: backwards); also reported as a fault.
+    ClockStep {
+        unit: UnitName,
+        ms: i64,
+    },
     /// A failover command (`failover active`, `no failover active`, `failover reset`, ...).
     FailoverCommand {
         unit: UnitName,
@@ -174,6 +179,16 @@ impl Timing {
     /// more polltime and the largest fault delay for the messages that resolve it.
     pub fn heal_grace_ns(&self) -> u64 {
         self.unit_holdtime_ns + 2 * self.unit_polltime_ns + self.delay_max_ns + 50 * crate::fabric::MS
+    }
+
+    /// [fover] The largest forward clock step a unit cannot tell from time
+    /// passing: a gap between two inputs of up to a polltime plus
+    /// `polltime / CLOCK_GAP_SLACK_DIVISOR` is normal (the hello timer fires
+    /// every polltime); beyond it the unit restarts its silence windows and
+    /// its preempt delay.
+    pub fn undetectable_step_ns(&self) -> u64 {
+        let p = self.unit_polltime_ns;
+        p + p / u64::from(fover_protocol::constants::CLOCK_GAP_SLACK_DIVISOR)
     }
 
     /// How far back a cause may lie before an automatic failover: unit

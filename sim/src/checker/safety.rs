@@ -17,10 +17,17 @@ pub struct Safety {
     startup_split: bool,
     boot_at: [Option<u64>; 2],
     down_at: [Option<u64>; 2],
+    /// Per group: when the detection window of the last failover command
+    /// starts: the command, or the last moment after it when the failover
+    /// link could not carry its role request and the answer.
     last_command: [Option<u64>; 2],
     last_fault: Option<u64>,
     /// Per unit, per group: since when the group has been Standby Ready there.
     ready_since: [[Option<u64>; 2]; 2],
+    /// Per unit, per group: how far that unit's clock may have run ahead,
+    /// unnoticed by the unit, since the group became Standby Ready there
+    /// (forward steps, each capped at what the unit cannot detect).
+    ready_stepped: [[u64; 2]; 2],
     /// Per unit, per group: the last time its failed interfaces reached the policy.
     over_threshold_at: [[Option<u64>; 2]; 2],
     was_suspended: [bool; 2],
@@ -43,6 +50,7 @@ impl Safety {
             last_command: [None; 2],
             last_fault: None,
             ready_since: [[None; 2]; 2],
+            ready_stepped: [[0; 2]; 2],
             over_threshold_at: [[None; 2]; 2],
             was_suspended: [false; 2],
             active_at: [[None; 2]; 2],
@@ -69,12 +77,24 @@ impl Safety {
             Obs::Boot { unit } => {
                 self.boot_at[unit.index()] = Some(t);
                 self.ready_since[unit.index()] = [None; 2];
+                self.ready_stepped[unit.index()] = [0; 2];
             }
             Obs::Down { unit } => {
                 self.down_at[unit.index()] = Some(t);
                 self.ready_since[unit.index()] = [None; 2];
+                self.ready_stepped[unit.index()] = [0; 2];
             }
             Obs::Fault { .. } => self.last_fault = Some(t),
+            Obs::ClockStep { unit, ms } => {
+                // A forward step the unit cannot tell from time passing makes
+                // its preempt timer fire that much early in real time.
+                let ahead = ((*ms).max(0) as u64 * crate::fabric::MS).min(self.timing.undetectable_step_ns());
+                for g in 0..2 {
+                    if self.ready_since[unit.index()][g].is_some() {
+                        self.ready_stepped[unit.index()][g] += ahead;
+                    }
+                }
+            }
             Obs::FailoverCommand { group, .. } => match group {
                 Some(g) => self.last_command[g.index()] = Some(t),
                 None => self.last_command = [Some(t); 2],
@@ -107,6 +127,7 @@ impl Safety {
                     None
                 };
                 self.ready_since[x][g] = if *to == GroupState::StandbyReady { Some(t) } else { None };
+                self.ready_stepped[x][g] = 0;
                 return verdict;
             }
         }
@@ -168,8 +189,10 @@ impl Safety {
             return None;
         }
         if let (Some(delay), true) = (self.timing.preempt_ns[g], self.timing.preferred[g] == x) {
-            // The preferred unit must have been available (Standby Ready) for the delay, on its clock.
-            let tolerance = delay / 1_000_000 * self.timing.drift_ppm_max + crate::fabric::MS;
+            // The preferred unit must have been available (Standby Ready) for the delay, on its clock:
+            // drift, and forward clock steps too small for the unit to notice, shorten it in real time.
+            let stepped = self.ready_stepped[x.index()][g];
+            let tolerance = delay / 1_000_000 * self.timing.drift_ppm_max + stepped + crate::fabric::MS;
             let since = self.ready_since[x.index()][g];
             let waited = since.map(|s| t.saturating_sub(s)).unwrap_or(0);
             if waited + tolerance >= delay {
@@ -210,6 +233,14 @@ impl Safety {
         let settle = timing.unit_holdtime_ns + 2 * timing.unit_polltime_ns;
         if !timing.keys_match || !(view.path.failover || view.path.any_data) {
             self.last_excuse = Some(t);
+        }
+        // A move a command asked for completes when the mate can be asked:
+        // while the failover link cannot carry the role request and its
+        // answer, the command stays a recent cause.
+        if !view.path.failover_requests {
+            for at in self.last_command.iter_mut().flatten() {
+                *at = t;
+            }
         }
         // A negotiating unit listens for hellos only (section 5): without them it goes active.
         if !view.path.failover_hellos {
@@ -279,5 +310,118 @@ impl Safety {
             }
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checker::{Timing, UnitView};
+    use crate::fabric::{MS, PathState};
+    use fover_protocol::config::InterfacePolicy;
+
+    const SEC: u64 = 1_000 * MS;
+
+    fn timing(preempt_ms: Option<u64>) -> Timing {
+        Timing {
+            unit_polltime_ns: SEC,
+            unit_holdtime_ns: 3 * SEC,
+            interface_polltime_ns: SEC,
+            interface_holdtime_ns: 5 * SEC,
+            delay_max_ns: 0,
+            preempt_ns: [preempt_ms.map(|ms| ms * MS), None],
+            preferred: [UnitName::Primary, UnitName::Secondary],
+            policy: [InterfacePolicy::Count(1); 2],
+            drift_ppm_max: 0,
+            keys_match: true,
+        }
+    }
+
+    fn unit(g1: GroupState, g2: GroupState) -> UnitView {
+        UnitView {
+            powered: true,
+            states: [g1, g2],
+            failed: [0; 2],
+            monitored: [2; 2],
+            suspended: false,
+            failover_on: true,
+        }
+    }
+
+    /// Both groups Standby Ready on the primary and active on the secondary.
+    fn view(failover_requests: bool) -> View {
+        View {
+            units: [
+                unit(GroupState::StandbyReady, GroupState::StandbyReady),
+                unit(GroupState::Active, GroupState::Active),
+            ],
+            path: PathState { failover: true, any_data: true, failover_hellos: true, failover_requests },
+        }
+    }
+
+    fn standby_ready(s: &mut Safety, t: u64) {
+        let before = view(true);
+        let obs = Obs::Transition {
+            unit: UnitName::Primary,
+            group: Group::One,
+            from: GroupState::SyncFileSystem,
+            to: GroupState::StandbyReady,
+        };
+        assert_eq!(s.observe(t, &obs, &before, &mut Coverage::default()), None);
+    }
+
+    /// Group 1 goes active on the primary at `t` while the secondary holds it.
+    fn promote(s: &mut Safety, t: u64) -> Option<Violation> {
+        let obs = Obs::Transition {
+            unit: UnitName::Primary,
+            group: Group::One,
+            from: GroupState::StandbyReady,
+            to: GroupState::JustActive,
+        };
+        s.observe(t, &obs, &view(true), &mut Coverage::default())
+    }
+
+    fn run(s: &mut Safety, from: u64, to: u64, failover_requests: bool) {
+        let mut t = from;
+        while t <= to {
+            assert_eq!(s.after_input(t, &view(failover_requests), &mut Coverage::default()), None);
+            t += 100 * MS;
+        }
+    }
+
+    #[test]
+    fn a_command_is_a_cause_until_its_request_can_cross() {
+        for (outage, broken) in [(true, false), (false, true)] {
+            let mut s = Safety::new(timing(None));
+            run(&mut s, 0, SEC, true);
+            let cmd = Obs::FailoverCommand {
+                unit: UnitName::Primary,
+                group: Some(Group::One),
+                line: "failover active group 1".into(),
+            };
+            assert_eq!(s.observe(SEC, &cmd, &view(true), &mut Coverage::default()), None);
+            // The failover link cannot carry role requests for 20 s (or can).
+            run(&mut s, SEC, 21 * SEC, !outage);
+            run(&mut s, 21 * SEC, 22 * SEC, true);
+            let v = promote(&mut s, 22 * SEC);
+            assert_eq!(v.is_some(), broken, "outage {outage}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn preempt_tolerates_clock_steps_the_unit_cannot_see() {
+        // Preempt delay 3 s, polltime 1 s: steps up to 1.25 s go unnoticed.
+        for (step_ms, at_ms, broken) in
+            [(0, 2_900, true), (200, 2_850, false), (5_000, 1_800, false), (5_000, 1_700, true)]
+        {
+            let mut s = Safety::new(timing(Some(3_000)));
+            run(&mut s, 0, SEC, true);
+            standby_ready(&mut s, SEC);
+            let step = Obs::ClockStep { unit: UnitName::Primary, ms: step_ms };
+            assert_eq!(s.observe(SEC + 500 * MS, &step, &view(true), &mut Coverage::default()), None);
+            run(&mut s, SEC, SEC + at_ms * MS, true);
+            let v = promote(&mut s, SEC + at_ms * MS);
+            assert_eq!(v.is_some(), broken, "step {step_ms} ms, preempt after {at_ms} ms: {v:?}");
+        }
     }
 }
