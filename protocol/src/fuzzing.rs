@@ -235,6 +235,7 @@ pub fn sample_messages() -> Vec<(String, Message)> {
                 RoleRequestKind::WantMeActive => "want-me-active",
                 RoleRequestKind::WantYouStandby => "want-you-standby",
                 RoleRequestKind::WantYouActive => "want-you-active",
+                RoleRequestKind::WantVacant => "want-vacant",
             };
             add(
                 &format!("role-request-group-{group}-{request_name}"),

@@ -241,6 +241,9 @@ code_enum!(
         WantYouStandby = 2 => "WantYouStandby",
         /// The sender has given the group up (it is not active for it): the receiver takes it.
         WantYouActive = 3 => "WantYouActive",
+        /// The sender sees the group active nowhere and wants it: the receiver
+        /// hands it over, unless it is active for it (the sender's view is stale).
+        WantVacant = 4 => "WantVacant",
     }
 );
 

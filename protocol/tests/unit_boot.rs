@@ -101,3 +101,38 @@ fn boot_peer_reboots_while_active_standby_takes_over() {
     let t = transitions(&pair, P, G2);
     assert!(t.iter().any(|(_, to, r)| *to == GroupState::JustActive && r == "Other unit got reloaded"), "{t:?}");
 }
+
+/// boot: a unit whose view of a rebooted peer is one latency old (it still
+/// shows the peer negotiating) asks for a group as vacant; the peer, active
+/// for it meanwhile, keeps it: the group is not vacant, and moving it would
+/// be a failover without a cause.
+#[test]
+fn boot_vacant_claim_on_a_stale_view_does_not_move_an_active_group() {
+    let mut pair = settled(2, None, |_| {}).unwrap();
+    // Group 1 Failed on the secondary, then the primary power-cycles.
+    pair.set_interface_link(S, IF0, false);
+    pair.run_for(secs(1));
+    assert_eq!(pair.state(S, G1), Some(GroupState::Failed));
+    pair.power_off(P);
+    pair.run_for(secs(2));
+    pair.set_latency(ms(150));
+    pair.power_on(P);
+    // Wait until the primary took group 1 (its peer's group is Failed) while
+    // the secondary still sees it negotiating; then group 1 recovers there.
+    let mut seen = false;
+    for _ in 0..2_000 {
+        pair.run_for(ms(1));
+        let active = pair.state(P, G1).is_some_and(|s| s.is_active());
+        if active && pair.unit(S).unwrap().peer_group_state(G1) == Some(GroupState::Negotiation) {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "no moment with the primary active and the secondary's view stale");
+    pair.clear_events();
+    pair.set_interface_link(S, IF0, true);
+    run_single_active(&mut pair, secs(3)).unwrap();
+    let t = transitions(&pair, P, G1);
+    assert!(t.is_empty(), "group 1 left the primary: {t:?}");
+    assert_eq!(pair.active_units(G1), vec![P]);
+}

@@ -194,3 +194,40 @@ fn health_peer_heard_on_data_link_during_lan_test_is_alive() {
     assert!(s.is_suspended(), "the secondary did not mark the failover link failed");
     assert_eq!(pair.active_units(G1), vec![P], "group 1 was taken from a live primary");
 }
+
+/// health: a peer declared failed keeps being tested: three polltimes with no
+/// hello bring a LAN test, as for a live peer, and a reply on the failover
+/// link withdraws the verdict. A group that recovers later is then not taken
+/// from a peer that is alive (its hellos are merely lost).
+#[test]
+fn health_peer_declared_failed_is_tested_again_and_found_alive() {
+    let mut pair = settled(2, None, |_| {}).unwrap();
+    // Group 2 Failed on the secondary: the primary takes it.
+    pair.set_interface_link(S, IF1, false);
+    pair.run_for(secs(1));
+    assert_eq!(pair.active_units(G2), vec![P]);
+    // Hellos and LAN test replies lost both ways, data links cut: each unit
+    // declares the other failed.
+    for role in [P, S] {
+        pair.drop_kind(Link::Failover, role, Kind::UnitHello);
+        pair.drop_kind(Link::Failover, role, Kind::LanTestReply);
+    }
+    pair.cut_both(Link::Data(IF0));
+    pair.cut_both(Link::Data(IF1));
+    pair.run_for(secs(2));
+    assert!(pair.unit(S).unwrap().peer_failed() && pair.unit(P).unwrap().peer_failed());
+    // LAN test replies pass again; hellos are still lost.
+    for role in [P, S] {
+        pair.pass_kind(Link::Failover, role, Kind::LanTestReply);
+    }
+    pair.run_for(secs(3));
+    for role in [P, S] {
+        assert!(!pair.unit(role).unwrap().peer_failed(), "the {role} still holds its live peer failed");
+    }
+    // Group 2 recovers on the secondary: the primary, alive, keeps it.
+    pair.clear_events();
+    pair.set_interface_link(S, IF1, true);
+    pair.run_for(secs(2));
+    assert_eq!(pair.state(S, G2), Some(GroupState::StandbyReady));
+    assert_eq!(pair.active_units(G2), vec![P], "group 2 was taken from a live primary");
+}

@@ -220,3 +220,34 @@ fn manual_move_pending_when_failover_suspended_is_abandoned() {
     expect_placement(&pair, "after the link recovered", Some(P), Some(S)).unwrap();
     no_transitions(&pair, "a move abandoned at suspension").unwrap();
 }
+
+/// manual: a unit that declared its peer failed (its hellos and LAN test
+/// replies were lost) and then gets a role request from it knows the peer is
+/// alive: it yields the group and does not take it straight back as if
+/// nobody were there.
+#[test]
+fn manual_move_asked_by_a_peer_declared_failed_is_not_taken_back() {
+    use fover_protocol::wire::Kind;
+    let mut pair = settled(2, None, |_| {}).unwrap();
+    pair.cut_both(Link::Data(IF0));
+    pair.cut_both(Link::Data(IF1));
+    pair.drop_kind(Link::Failover, S, Kind::UnitHello);
+    pair.drop_kind(Link::Failover, S, Kind::LanTestReply);
+    for _ in 0..400 {
+        pair.run_for(ms(5));
+        if pair.unit(P).unwrap().peer_failed() {
+            break;
+        }
+    }
+    assert!(pair.unit(P).unwrap().peer_failed(), "the primary did not declare the secondary failed");
+    pair.pass_kind(Link::Failover, S, Kind::LanTestReply);
+    pair.clear_events();
+    assert_eq!(pair.command(S, Command::FailoverActive(Some(G1))), Ok(String::new()));
+    pair.run_for(secs(2));
+    let t = transitions(&pair, P, G1);
+    assert!(
+        !t.iter().any(|(from, to, _)| *from == GroupState::StandbyReady && *to == GroupState::JustActive),
+        "the primary took group 1 back after yielding it: {t:?}"
+    );
+    assert_eq!(pair.active_units(G1), vec![S], "group 1 did not move to the secondary");
+}

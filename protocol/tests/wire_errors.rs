@@ -272,7 +272,7 @@ fn wire_error_bad_enum_and_bool_codes() {
             role(Group::One, RoleRequestKind::WantMeActive),
             role(Group::One, RoleRequestKind::WantYouStandby),
             "role request",
-            vec![0, 4],
+            vec![0, 5],
         ),
         (update(StateOp::Add, ConnProtocol::Tcp), update(StateOp::Remove, ConnProtocol::Tcp), "state op", vec![0, 4]),
         (

@@ -91,9 +91,10 @@ impl Unit {
             Mode::Enabled => {}
             Mode::Frozen => {
                 self.s.mode = Mode::Enabled;
-                // A peer that went silent while frozen gets its LAN test now.
+                // A peer that went silent while frozen (or was declared
+                // failed before) gets its LAN test now.
                 let peer = &self.s.peer;
-                if peer.hello.is_some() && !peer.fresh && !peer.failed && !self.s.link_failed {
+                if peer.hello.is_some() && !peer.fresh && !self.s.link_failed {
                     self.s.timers.set(Timer::UnitHold, now);
                 }
                 // Frozen while negotiating: the negotiation starts over.

@@ -116,7 +116,8 @@ impl Request {
     pub(crate) const fn kind(self) -> RoleRequestKind {
         match self {
             Request::Claim(ClaimWhy::Manual) => RoleRequestKind::WantMeActive,
-            Request::Claim(ClaimWhy::Preempt | ClaimWhy::Boot | ClaimWhy::Vacant(_)) => RoleRequestKind::WantYouStandby,
+            Request::Claim(ClaimWhy::Preempt | ClaimWhy::Boot) => RoleRequestKind::WantYouStandby,
+            Request::Claim(ClaimWhy::Vacant(_)) => RoleRequestKind::WantVacant,
             Request::Handover => RoleRequestKind::WantYouActive,
         }
     }

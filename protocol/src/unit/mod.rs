@@ -758,6 +758,19 @@ impl Unit {
                     self.start_lan_test(now);
                 }
             }
+        } else if link == Link::Failover
+            && self.s.peer.failed
+            && self.s.mode == Mode::Enabled
+            && self.s.peer.boot == Some(frame.boot_nonce)
+            && !matches!(frame.message, Message::UnitHello(_))
+        {
+            // The peer's current boot speaks on the failover link (a role
+            // request, a LAN test, a late reply): it is alive and not gone,
+            // so the verdict is withdrawn. Its hellos are still missing: the
+            // hold timer brings the next LAN test. Without this, a unit that
+            // yielded a group on the peer's request took it straight back.
+            self.s.peer.failed = false;
+            self.s.timers.set(Timer::UnitHold, now + self.hold_window());
         }
         match frame.message {
             Message::UnitHello(hello) if link == Link::Failover => {
@@ -876,7 +889,7 @@ impl Unit {
                 if self.s.mode != Mode::Enabled || self.s.link_failed {
                     return;
                 }
-                if self.planted(PlantedBug::HoldTimerTooShort) {
+                if self.planted(PlantedBug::HoldTimerTooShort) && !self.s.peer.failed {
                     self.declare_peer_failed(now);
                 } else {
                     self.start_lan_test(now);
@@ -916,6 +929,9 @@ impl Unit {
         debug_assert!(now >= run.sent_at + self.config.unit_polltime, "a LAN test always gets its full reply window");
         if run.data_reply {
             self.mark_failover_link_failed();
+        } else if self.s.peer.failed {
+            // Still silent: test again after another hold window.
+            self.s.timers.set(Timer::UnitHold, now + self.hold_window());
         } else {
             self.declare_peer_failed(now);
         }
@@ -956,7 +972,9 @@ impl Unit {
         self.confirm_interface_failures();
         self.s.lan_test = None;
         self.s.timers.stop(Timer::LanTestVerdict);
-        self.s.timers.stop(Timer::UnitHold);
+        // The peer keeps being tested: if it is only its hellos that are
+        // lost, a LAN test reply withdraws the verdict (see `on_frame`).
+        self.s.timers.set(Timer::UnitHold, now + self.hold_window());
         self.push_event(Event::PeerDeclaredFailed);
         for g in Group::ALL {
             let g = *g;

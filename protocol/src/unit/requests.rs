@@ -3,7 +3,8 @@
 //!
 //! The handshake never leaves a group active on both units: the unit that
 //! wants a group asks (WantMeActive for a manual move, WantYouStandby for
-//! preempt or the boot claim); the holder gives it up first (Active ->
+//! preempt or the boot claim, WantVacant for a group it sees active nowhere,
+//! which an active holder ignores); the holder gives it up first (Active ->
 //! Standby Ready) and only then answers WantYouActive; the asker takes the
 //! group on that answer alone. `no failover active` on the holder starts at
 //! the second step. A unit that has handed a group over does not take it
@@ -88,7 +89,14 @@ impl Unit {
         let state = self.group_state(g);
         let pending = self.s.groups[g.index()].request;
         match kind {
-            RoleRequestKind::WantMeActive | RoleRequestKind::WantYouStandby => {
+            RoleRequestKind::WantMeActive | RoleRequestKind::WantYouStandby | RoleRequestKind::WantVacant => {
+                if kind == RoleRequestKind::WantVacant && state.is_active() {
+                    // The peer saw the group active nowhere, but its view is
+                    // older than this unit's promotion: the group is not
+                    // vacant. The peer drops the claim on this unit's next
+                    // hello.
+                    return;
+                }
                 let manual = kind == RoleRequestKind::WantMeActive;
                 if let Some(Request::Claim(mine)) = pending {
                     // Both ask: a manual move beats preempt and the boot

@@ -16,13 +16,16 @@ pub enum Timer {
     /// failover link and re-sends pending role requests.
     UnitHello,
     /// Armed when a hello is heard, three unit polltimes later (the planted
-    /// `HoldTimerTooShort` bug: one). Firing marks the peer's state stale and
-    /// starts a LAN test (with the bug: declares the peer failed at once).
+    /// `HoldTimerTooShort` bug: one), and as long after the peer was declared
+    /// failed (a failed peer keeps being tested). Firing marks the peer's
+    /// state stale and starts a LAN test (with the bug: declares the peer
+    /// failed at once).
     UnitHold,
     /// Armed when a LAN test is sent, at `max(last hello + holdtime, sent +
     /// polltime)`: the holdtime, and never less than a full reply window.
     /// Firing gives the verdict: a reply on a data interface only marks the
-    /// failover link failed (failover suspended); no reply declares the peer failed.
+    /// failover link failed (failover suspended); no reply declares the peer
+    /// failed (or, if it already is, arms the next test).
     LanTestVerdict,
     /// Armed at power-on, one unit holdtime later, while groups negotiate.
     /// Firing with no hello heard from the peer makes every negotiating group

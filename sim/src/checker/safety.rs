@@ -36,6 +36,9 @@ pub struct Safety {
     /// Per group: a dual-active that began while the units had no path stays
     /// excused until the failover link works again (the heal rule needs it).
     inherited_excuse: [Option<u64>; 2],
+    /// Per group: the last moment both units were negotiating it (section
+    /// 5's simultaneous boot, whenever the boots were).
+    joint_negotiation: [Option<u64>; 2],
 }
 
 impl Safety {
@@ -55,6 +58,7 @@ impl Safety {
             was_suspended: [false; 2],
             active_at: [[None; 2]; 2],
             inherited_excuse: [None; 2],
+            joint_negotiation: [None; 2],
         }
     }
 
@@ -170,13 +174,19 @@ impl Safety {
             return None;
         }
         // Simultaneous boot (each heard the other while negotiating): after the
-        // sync, each group goes to its preferred unit.
+        // sync, each group goes to its preferred unit. A unit may still be
+        // negotiating a group long after its boot (failover suspended before
+        // it heard an answer), so both negotiating the group counts too.
         let timing = &self.timing;
-        if let (Some(bx), Some(by)) = (self.boot_at[x.index()], self.boot_at[y.index()]) {
-            let together = bx.abs_diff(by) <= timing.unit_holdtime_ns + timing.unit_polltime_ns;
-            let settling = t.saturating_sub(bx.max(by))
-                <= timing.unit_holdtime_ns + 3 * timing.unit_polltime_ns + self.handover_ns();
-            if together && settling && timing.preferred[g] == x {
+        let settle = timing.unit_holdtime_ns + 3 * timing.unit_polltime_ns + self.handover_ns();
+        if timing.preferred[g] == x {
+            if let (Some(bx), Some(by)) = (self.boot_at[x.index()], self.boot_at[y.index()]) {
+                let together = bx.abs_diff(by) <= timing.unit_holdtime_ns + timing.unit_polltime_ns;
+                if together && t.saturating_sub(bx.max(by)) <= settle {
+                    return None;
+                }
+            }
+            if self.joint_negotiation[g].is_some_and(|j| t.saturating_sub(j) <= settle) {
                 return None;
             }
         }
@@ -270,8 +280,12 @@ impl Safety {
             }
         }
         let handover = self.handover_ns();
+        let hold = self.timing.unit_holdtime_ns;
         for group in [Group::One, Group::Two] {
             let g = group.index();
+            if view.units.iter().all(|u| u.powered && u.states[g] == GroupState::Negotiation) {
+                self.joint_negotiation[g] = Some(t);
+            }
             let both = view.units[0].active(group) && view.units[1].active(group);
             if !both {
                 self.inherited_excuse[g] = None;
@@ -281,8 +295,10 @@ impl Safety {
                 continue;
             }
             let since = *self.dual_since[g].get_or_insert_with(|| {
-                // Began while excused (or one handover after)? Then it is the heal rule's to resolve.
-                let began_excused = self.last_excuse.is_some_and(|e| t.saturating_sub(e) <= handover);
+                // Began while excused, or within a holdtime and a handover after (the verdict of a
+                // LAN test the outage swallowed comes up to a holdtime after the last hello heard)?
+                // Then it is the heal rule's to resolve, and that needs hellos both ways.
+                let began_excused = self.last_excuse.is_some_and(|e| t.saturating_sub(e) <= handover + hold);
                 self.inherited_excuse[g] = began_excused.then_some(t);
                 t
             });
@@ -405,6 +421,59 @@ mod tests {
             run(&mut s, 21 * SEC, 22 * SEC, true);
             let v = promote(&mut s, 22 * SEC);
             assert_eq!(v.is_some(), broken, "outage {outage}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn a_dual_active_from_a_late_lan_test_verdict_waits_for_hellos() {
+        // No path until 10 s; group 2 becomes active on the primary too at 14 s
+        // (within a holdtime and a handover): the verdict of a LAN test the
+        // outage swallowed. It needs hellos both ways to be resolved.
+        for (hellos, broken) in [(false, false), (true, true)] {
+            let mut s = Safety::new(timing(None));
+            let mut c = Coverage::default();
+            let mut v = view(true);
+            v.path.failover = false;
+            v.path.any_data = false;
+            v.path.failover_hellos = false;
+            let mut t = 0;
+            while t <= 10 * SEC {
+                assert_eq!(s.after_input(t, &v, &mut c), None);
+                t += 100 * MS;
+            }
+            let mut v = view(true);
+            v.path.failover_hellos = hellos;
+            v.units[0].states[1] = GroupState::Active;
+            let mut first = None;
+            while t <= 30 * SEC && first.is_none() {
+                if t >= 14 * SEC {
+                    first = s.after_input(t, &v, &mut c);
+                }
+                t += 100 * MS;
+            }
+            assert_eq!(first.is_some(), broken, "hellos both ways {hellos}: {first:?}");
+        }
+    }
+
+    #[test]
+    fn both_negotiating_is_a_simultaneous_boot_whenever_the_boots_were() {
+        for (joint, broken) in [(true, false), (false, true)] {
+            let mut s = Safety::new(timing(None));
+            let mut c = Coverage::default();
+            assert_eq!(s.observe(0, &Obs::Boot { unit: UnitName::Secondary }, &view(true), &mut c), None);
+            run(&mut s, 0, 20 * SEC, true);
+            // The primary boots 20 s later; the secondary is still negotiating group 1 (or not).
+            assert_eq!(s.observe(20 * SEC, &Obs::Boot { unit: UnitName::Primary }, &view(true), &mut c), None);
+            let mut v = view(true);
+            v.units[0].states[0] = GroupState::Negotiation;
+            if joint {
+                v.units[1].states[0] = GroupState::Negotiation;
+            }
+            assert_eq!(s.after_input(20 * SEC, &v, &mut c), None);
+            run(&mut s, 20 * SEC, 21 * SEC, true);
+            // The secondary took group 1, the primary joined and claims it as its preferred unit.
+            let v = promote(&mut s, 21 * SEC);
+            assert_eq!(v.is_some(), broken, "both negotiating {joint}: {v:?}");
         }
     }
 
