@@ -410,6 +410,22 @@ impl Channel {
         }
     }
 
+    /// The clock stepped back by `back`: every stored instant moves with it,
+    /// so the time left on each timer is unchanged (as the unit does for its own).
+    pub fn rebase_back(&mut self, back: Duration) {
+        let shift = |at: &mut Option<Instant>| {
+            if let Some(at) = at {
+                *at = *at - back;
+            }
+        };
+        shift(&mut self.rto_deadline);
+        shift(&mut self.reorder_deadline);
+        shift(&mut self.announce_deadline);
+        for m in &mut self.in_flight {
+            m.sent_at = m.sent_at - back;
+        }
+    }
+
     /// When to call [`Channel::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let announce = if self.peer_boot.is_none() { self.announce_deadline } else { None };

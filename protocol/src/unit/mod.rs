@@ -48,23 +48,26 @@
 //! never makes the unit declare its peer or an interface failed.
 
 mod commands;
+mod config_plane;
 mod group;
 mod iface;
 mod requests;
 mod rules;
 mod timer;
 
+pub use config_plane::{default_running_config, FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD};
 pub use group::{HistoryEntry, Reason};
 pub use timer::Timer;
 
 use crate::auth::{self, AuthError, Session};
 use crate::config::{ConfigError, UnitConfig};
+use crate::flash::Flash;
 use crate::constants::*;
 use crate::planted::{self, PlantedBug};
 use crate::time::Instant;
 use crate::wire::{
     self, Control, Frame, Group, GroupHealth, GroupState, InterfaceHealth, InterfaceStatus, LanTest, Message, Role,
-    UnitHello,
+    Space, UnitHello,
 };
 use core::fmt;
 use core::hash::{Hash, Hasher};
@@ -169,6 +172,13 @@ pub enum Event {
     LanTestPassed,
     /// A received frame was refused; it changed no protocol state.
     FrameRejected { link: Link, error: AuthError },
+    /// A configuration or file command entered here was sent to the peer.
+    CommandReplicated { space: Space, line: String },
+    /// A command replicated by the peer was received (and applied).
+    ReplicatedCommandReceived { space: Space, line: String },
+    /// The flash was written (a save, a file command, a key): its new contents,
+    /// which survive a power cycle.
+    FlashWritten { flash: Box<Flash> },
 }
 
 impl fmt::Display for Event {
@@ -189,6 +199,9 @@ impl fmt::Display for Event {
             Event::LanTestStarted => f.write_str("LAN test started"),
             Event::LanTestPassed => f.write_str("LAN test passed"),
             Event::FrameRejected { link, error } => write!(f, "frame on {link:?} rejected: {error}"),
+            Event::CommandReplicated { space, line } => write!(f, "replicated to mate ({space}): {line}"),
+            Event::ReplicatedCommandReceived { space, line } => write!(f, "replicated from mate ({space}): {line}"),
+            Event::FlashWritten { flash } => write!(f, "flash written ({} bytes used)", flash.used_bytes()),
         }
     }
 }
@@ -291,6 +304,8 @@ struct State {
     channel_seq: u64,
     /// SplitMix64 state, seeded from the boot nonce (LAN test and probe nonces).
     rng: u64,
+    /// Running config, flash, the reliable channel and config syncs.
+    cp: config_plane::ConfigPlane,
 }
 
 /// Frames and events waiting for the caller.
@@ -323,7 +338,19 @@ impl Unit {
     /// Powers a unit on at `now` with the given settings and a boot nonce drawn
     /// by the caller (fresh at every power-on).
     pub fn new(config: UnitConfig, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
+        Unit::boot(config, Flash::new(FLASH_BYTES_DEFAULT), boot_nonce, now)
+    }
+
+    /// Powers a unit on with the flash it kept across the power cycle: its
+    /// running config is the startup config there, or, with none saved,
+    /// [`default_running_config`].
+    pub fn boot(config: UnitConfig, flash: Flash, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
         config.validate()?;
+        let running = if flash.startup(&Space::System).is_some() {
+            flash.boot().map_err(|e| ConfigError::Invalid { field: "startup-config", detail: e.to_string() })?
+        } else {
+            default_running_config(&config)?
+        };
         let session = Session::new(config.role, boot_nonce, config.failover_key.as_ref());
         let iface_groups = config.interfaces.iter().map(|i| config.group_of_context(&i.context)).collect();
         let ifaces = config.interfaces.iter().map(|_| iface::Monitor::new()).collect();
@@ -343,6 +370,7 @@ impl Unit {
                 iface_groups,
                 channel_seq: 0,
                 rng: boot_nonce ^ 0x6a09_e667_f3bc_c908,
+                cp: config_plane::ConfigPlane::new(boot_nonce, running, flash),
             },
             config,
             out: Outputs::default(),
@@ -540,6 +568,7 @@ impl Unit {
             self.s.timers.stop(timer);
             self.on_timer(now, timer);
         }
+        self.cp_timeout(now);
         self.finish_input(now);
     }
 
@@ -572,7 +601,10 @@ impl Unit {
 
     /// When to call [`Unit::handle_timeout`] next, on this unit's clock.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.s.timers.next()
+        match (self.s.timers.next(), self.s.cp.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Checks the state machine's internal invariants; panics on a bug.
@@ -665,6 +697,7 @@ impl Unit {
     /// so the time left on each timer and window is unchanged.
     fn rebase_back(&mut self, back: Duration) {
         self.s.timers.rebase_back(back);
+        self.s.cp.rebase_back(back);
         if let Some(at) = &mut self.s.peer.last_hello_at {
             *at = *at - back;
         }
@@ -771,6 +804,9 @@ impl Unit {
             // yielded a group on the peer's request took it straight back.
             self.s.peer.failed = false;
             self.s.timers.set(Timer::UnitHold, now + self.hold_window());
+        }
+        if matches!(link, Link::Failover | Link::State) {
+            self.cp_on_frame(now, frame.boot_nonce, &frame.message);
         }
         match frame.message {
             Message::UnitHello(hello) if link == Link::Failover => {
@@ -1073,6 +1109,7 @@ impl Unit {
         if std::mem::take(&mut self.out.requests_due) {
             self.resend_requests();
         }
+        self.cp_after_input(now);
         self.check_invariants();
     }
 

@@ -1,0 +1,618 @@
+//! The configuration plane of a unit (PROTOCOL.md section 6): its running
+//! configuration and flash, the reliable channel that carries configuration
+//! between the units, full syncs, command replication and the file commands.
+//!
+//! # Who sends what
+//!
+//! * **Full sync.** The unit active for group 1 (the authority for the system
+//!   space) sends its whole running configuration to a peer that has not
+//!   received it: a peer heard for the first time (a new boot), or a peer it
+//!   was split from (declared failed, failover link failed, or both units
+//!   active for group 1 at once). It starts only once the peer shows group 1
+//!   not active, so a full sync never overwrites an authority. The receiver
+//!   clears its configuration (keeping the bootstrap `failover` lines) and
+//!   applies the lines in order; the four replication syslogs 709003-709006
+//!   mark both ends. `write standby` starts one by hand: in the system space
+//!   everything, in a context that context only.
+//! * **Command replication.** A configuration command entered on the unit
+//!   that is the authority for its space (group 1's active unit for the system
+//!   space and the admin context; the context's group's active unit otherwise)
+//!   is applied and sent to the peer; entered on the other unit it is applied
+//!   there only, with a warning, and the pair is *out of sync* until the next
+//!   full sync. `write memory [all]` and `copy running-config startup-config`
+//!   travel as [`Control::WriteMemory`]; the other file commands as their text.
+//! * **[fover] No silent loss.** While a full sync runs on a unit, that unit
+//!   refuses configuration commands with the reason and when to retry.
+//! * **Heal discard.** Commands a unit applied while its peer was unreachable
+//!   are counted; when that unit then receives a full sync, they are
+//!   overwritten and a syslog line says how many.
+//!
+//! The group path does not wait for the config sync: a joining unit's groups
+//! reach Standby Ready on the group rules alone, while the sync runs beside
+//! them over the channel (docs/DECISIONS.md). Role requests keep their own
+//! retransmission with the hellos (see `requests`) and do not use the channel.
+
+use super::{Event, Link, Mode, Unit};
+use crate::channel::{Channel, SendError};
+use crate::config::{ConfigError, UnitConfig};
+use crate::flash::{FileCommand, Flash};
+use crate::planted::PlantedBug;
+use crate::replication::{self, Classification, CommandKind, SyncDirection, SyncInProgress};
+use crate::running::RunningConfig;
+use crate::time::Instant;
+use crate::wire::{Control, Group, Message, Space, CHUNK_LINES_MAX};
+use std::collections::VecDeque;
+
+/// Syslog id of the heal discard ([fover]: the appliance has none).
+pub const SYSLOG_HEAL_DISCARD: u32 = 990_010;
+/// Default flash size of a unit (256 MB, as an ASA 5520).
+pub const FLASH_BYTES_DEFAULT: u64 = 256 * 1024 * 1024;
+
+/// A full sync in progress on this unit.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct SyncRun {
+    id: u32,
+    direction: SyncDirection,
+    /// `None`: the whole configuration.
+    scope: Option<Space>,
+    lines_total: u32,
+    lines_done: u32,
+}
+
+/// The configuration state of a unit. Part of the unit's protocol state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) struct ConfigPlane {
+    running: RunningConfig,
+    flash: Flash,
+    channel: Channel,
+    /// Control messages accepted but not yet taken by the channel (its backlog was full).
+    outbox: VecDeque<Control>,
+    sync: Option<SyncRun>,
+    /// The peer boot that has this unit's whole configuration (sender side).
+    synced_peer: Option<u64>,
+    /// A command was applied here only (entered on the non-authoritative unit).
+    out_of_sync: bool,
+    /// Commands applied here while the peer was unreachable.
+    split_commands: u32,
+    next_sync_id: u32,
+    command_seq: u64,
+    /// The peer boot the channel last knew.
+    channel_peer: Option<u64>,
+}
+
+impl ConfigPlane {
+    pub(super) fn new(boot_nonce: u64, running: RunningConfig, flash: Flash) -> ConfigPlane {
+        ConfigPlane {
+            running,
+            flash,
+            channel: Channel::new(boot_nonce),
+            outbox: VecDeque::new(),
+            sync: None,
+            synced_peer: None,
+            out_of_sync: false,
+            split_commands: 0,
+            next_sync_id: 1,
+            command_seq: 0,
+            channel_peer: None,
+        }
+    }
+
+    pub(super) fn poll_timeout(&self) -> Option<Instant> {
+        self.channel.poll_timeout()
+    }
+
+    pub(super) fn rebase_back(&mut self, back: core::time::Duration) {
+        self.channel.rebase_back(back);
+    }
+}
+
+/// The running configuration a unit starts with when its flash holds none:
+/// the failover settings, the contexts and their interfaces, with addresses
+/// `10.C.I.1` (standby `.2`) for interface `I` of context `C`, both 1-based.
+pub fn default_running_config(config: &UnitConfig) -> Result<RunningConfig, ConfigError> {
+    let mut lines: Vec<(Space, String)> = Vec::new();
+    let sys = |l: &str| (Space::System, l.to_owned());
+    lines.push(sys("hostname fover"));
+    lines.push(sys(if config.failover_enabled { "failover" } else { "no failover" }));
+    lines.push(sys(&format!("failover lan unit {}", config.role.as_lower())));
+    lines.push(sys("failover lan interface folink Ethernet3"));
+    lines.push(sys(&format!(
+        "failover polltime unit msec {} holdtime msec {}",
+        config.unit_polltime.as_millis(),
+        config.unit_holdtime.as_millis()
+    )));
+    for g in Group::ALL {
+        let gc = &config.groups[g.index()];
+        lines.push(sys(&format!("failover group {g}")));
+        lines.push(sys(&format!(" {}", gc.preferred.as_lower())));
+        // The CLI counts whole seconds; a sub-second delay (msec profiles) shows rounded up.
+        match gc.preempt_delay {
+            Some(d) if d.is_zero() => lines.push(sys(" preempt")),
+            Some(d) => lines.push(sys(&format!(" preempt {}", d.as_millis().div_ceil(1000)))),
+            None => {}
+        }
+        lines.push(sys(&format!(" interface-policy {}", gc.interface_policy)));
+        if gc.replication_http {
+            lines.push(sys(" replication http"));
+        }
+    }
+    let admin = config.contexts.first().map_or("admin", |c| c.name.as_str());
+    lines.push(sys(&format!("admin-context {admin}")));
+    for c in &config.contexts {
+        lines.push(sys(&format!("context {}", c.name)));
+        lines.push(sys(&format!(" join-failover-group {}", c.group)));
+    }
+    for (ci, c) in config.contexts.iter().enumerate() {
+        let space = Space::Context(c.name.clone());
+        let ctx = |l: String| (space.clone(), l);
+        lines.push(ctx(format!("hostname {}", c.name)));
+        let ifaces = config.interfaces.iter().filter(|i| i.context == c.name);
+        for (ii, i) in ifaces.enumerate() {
+            let (a, b) = (ci + 1, ii + 1);
+            lines.push(ctx(format!("interface {}", i.name)));
+            lines.push(ctx(format!(" nameif {}", i.name)));
+            lines.push(ctx(format!(" ip address 10.{a}.{b}.1 255.255.255.0 standby 10.{a}.{b}.2")));
+            if !i.monitored {
+                lines.push(ctx(format!("no monitor-interface {}", i.name)));
+            }
+        }
+    }
+    let mut running = RunningConfig::new();
+    for (space, line) in lines {
+        running
+            .apply(&space, &line)
+            .map_err(|e| ConfigError::Invalid { field: "running-config", detail: format!("{space}: {line:?}: {e}") })?;
+    }
+    Ok(running)
+}
+
+impl Unit {
+    // ----- observers -------------------------------------------------------
+
+    /// The running configuration.
+    pub fn running_config(&self) -> &RunningConfig {
+        &self.s.cp.running
+    }
+
+    /// The flash (startup configs, files, activation key): what survives a power cycle.
+    pub fn flash(&self) -> &Flash {
+        &self.s.cp.flash
+    }
+
+    /// A command was applied on this unit only; the configs differ until the next full sync.
+    pub fn config_out_of_sync(&self) -> bool {
+        self.s.cp.out_of_sync
+    }
+
+    /// The full configuration sync running on this unit, if any.
+    pub fn config_sync(&self) -> Option<SyncInProgress> {
+        self.s.cp.sync.as_ref().map(|s| SyncInProgress {
+            direction: s.direction,
+            lines_done: s.lines_done,
+            lines_total: s.lines_total,
+        })
+    }
+
+    /// Counters of the reliable channel.
+    pub fn channel_stats(&self) -> crate::channel::ChannelStats {
+        self.s.cp.channel.stats()
+    }
+
+    /// Whether this unit is the authority for `space` now.
+    pub fn is_authoritative(&self, space: &Space) -> bool {
+        let groups = self.s.cp.running.context_groups();
+        let active: Vec<Group> = Group::ALL.iter().copied().filter(|g| self.group_state(*g).is_active()).collect();
+        replication::is_authoritative(space, &groups, &active)
+    }
+
+    // ----- the CLI ---------------------------------------------------------
+
+    /// A configuration or file command typed in `space` (the text CLI:
+    /// everything but the typed failover commands of [`super::Command`]).
+    /// Returns what the CLI prints (warnings included), or why it refused.
+    pub fn handle_cli(&mut self, now: Instant, space: &Space, line: &str) -> Result<String, super::CommandError> {
+        self.observe_time(now);
+        let result = self.cli(space, line);
+        self.finish_input(now);
+        result
+    }
+
+    fn cli(&mut self, space: &Space, line: &str) -> Result<String, super::CommandError> {
+        let refused = |m: String| Err(super::CommandError::Refused(m));
+        if let Space::Context(name) = space {
+            if !self.s.cp.running.contexts().contains_key(name) {
+                return refused(format!("no security context named {name:?}"));
+            }
+        }
+        let kind = replication::command_kind(line);
+        if kind == CommandKind::WriteStandby {
+            return self.write_standby(space);
+        }
+        let sync = self.config_sync();
+        let authoritative = self.is_authoritative(space)
+            || (self.planted(PlantedBug::ReplicateFromWrongUnit) && kind == CommandKind::Config);
+        let class = match replication::admit(space, line, authoritative, sync.as_ref()) {
+            Ok(c) => c,
+            Err(refusal) => return refused(refusal.to_string()),
+        };
+        if kind.changes_configuration() && !self.peer_reachable() {
+            self.s.cp.split_commands = self.s.cp.split_commands.saturating_add(1);
+        }
+        match kind {
+            CommandKind::Empty | CommandKind::Exec | CommandKind::LocalAction => {
+                refused(format!("{:?}: not a configuration or file command of this model", line.trim()))
+            }
+            CommandKind::WriteStandby => unreachable!("handled above"),
+            CommandKind::File => {
+                let text = self.file_command(space, line)?;
+                let warning = match class {
+                    Classification::Replicated => {
+                        self.replicate_file_command(space, line);
+                        String::new()
+                    }
+                    Classification::LocalOnly { warning, .. } => warning,
+                    Classification::NotReplicated => String::new(),
+                };
+                Ok(join(text, warning))
+            }
+            CommandKind::LocalConfig | CommandKind::Config => {
+                self.s.cp.running.apply(space, line).map_err(|e| super::CommandError::Refused(e.to_string()))?;
+                match class {
+                    Classification::Replicated => {
+                        self.s.cp.command_seq += 1;
+                        let body = Control::CommandReplication {
+                            space: space.clone(),
+                            line: line.to_owned(),
+                            command_seq: self.s.cp.command_seq,
+                        };
+                        self.push_event(Event::CommandReplicated { space: space.clone(), line: line.to_owned() });
+                        self.cp_send(body);
+                        Ok(String::new())
+                    }
+                    Classification::LocalOnly { out_of_sync, warning } => {
+                        self.s.cp.out_of_sync |= out_of_sync;
+                        Ok(warning)
+                    }
+                    Classification::NotReplicated => Ok(String::new()),
+                }
+            }
+        }
+    }
+
+    /// Runs a file command on this unit's flash.
+    fn file_command(&mut self, space: &Space, line: &str) -> Result<String, super::CommandError> {
+        let refused = |m: String| super::CommandError::Refused(m);
+        let Some(cmd) = FileCommand::parse(line).map_err(|e| refused(e.to_string()))? else {
+            return Err(refused(format!("{:?}: not a file command", line.trim())));
+        };
+        let cp = &mut self.s.cp;
+        cp.flash.execute(&cmd, &cp.running, space).map_err(|e| refused(e.to_string()))?;
+        self.flash_written();
+        Ok(match cmd {
+            FileCommand::WriteMemory { .. } | FileCommand::CopyRunningStartup => "[OK]".to_owned(),
+            _ => String::new(),
+        })
+    }
+
+    fn replicate_file_command(&mut self, space: &Space, line: &str) {
+        let body = match FileCommand::parse(line) {
+            Ok(Some(FileCommand::WriteMemory { all })) => Control::WriteMemory { space: space.clone(), all },
+            Ok(Some(FileCommand::CopyRunningStartup)) => Control::WriteMemory { space: space.clone(), all: false },
+            _ => {
+                self.s.cp.command_seq += 1;
+                Control::CommandReplication {
+                    space: space.clone(),
+                    line: line.to_owned(),
+                    command_seq: self.s.cp.command_seq,
+                }
+            }
+        };
+        self.push_event(Event::CommandReplicated { space: space.clone(), line: line.to_owned() });
+        self.cp_send(body);
+    }
+
+    fn flash_written(&mut self) {
+        self.push_event(Event::FlashWritten { flash: Box::new(self.s.cp.flash.clone()) });
+    }
+
+    /// `write standby`: a full sync to the peer, of everything (system space)
+    /// or of one context.
+    fn write_standby(&mut self, space: &Space) -> Result<String, super::CommandError> {
+        if !self.is_authoritative(space) {
+            return Err(super::CommandError::Refused(format!(
+                "write standby: this unit is not active for the failover group of {}; enter it on the mate",
+                match space {
+                    Space::System => "the system space".to_owned(),
+                    Space::Context(n) => format!("context {n}"),
+                }
+            )));
+        }
+        if let Some(s) = self.config_sync() {
+            return Err(super::CommandError::Refused(format!(
+                "write standby: a full configuration synchronisation is already in progress ({s})"
+            )));
+        }
+        if self.s.cp.channel.peer_boot().is_none() || !self.peer_reachable() {
+            return Err(super::CommandError::Refused("write standby: the mate is not reachable".into()));
+        }
+        let scope = match space {
+            Space::System => None,
+            Space::Context(_) => Some(space.clone()),
+        };
+        self.start_full_sync(scope);
+        Ok(String::new())
+    }
+
+    // ----- sending ---------------------------------------------------------
+
+    fn cp_send(&mut self, body: Control) {
+        self.s.cp.outbox.push_back(body);
+    }
+
+    /// The peer answers on the failover link and is not declared failed.
+    fn peer_reachable(&self) -> bool {
+        self.s.mode == Mode::Enabled && !self.s.peer.failed && !self.s.link_failed && self.fresh_peer().is_some()
+    }
+
+    fn start_full_sync(&mut self, scope: Option<Space>) {
+        let lines: Vec<_> = self
+            .s
+            .cp
+            .running
+            .sync_lines()
+            .into_iter()
+            .filter(|l| scope.as_ref().is_none_or(|s| &l.space == s))
+            .collect();
+        let digest = match &scope {
+            None => self.s.cp.running.digest(),
+            Some(_) => 0,
+        };
+        let cp = &mut self.s.cp;
+        let sync_id = cp.next_sync_id;
+        cp.next_sync_id = cp.next_sync_id.wrapping_add(1).max(1);
+        let total = lines.len() as u32;
+        cp.outbox.push_back(Control::ConfigSyncBegin {
+            sync_id,
+            scope: scope.clone().unwrap_or(Space::System),
+            lines: total,
+        });
+        for (index, chunk) in lines.chunks(CHUNK_LINES_MAX).enumerate() {
+            cp.outbox.push_back(Control::ConfigSyncChunk { sync_id, index: index as u32, lines: chunk.to_vec() });
+        }
+        cp.outbox.push_back(Control::ConfigSyncEnd { sync_id, lines: total, digest });
+        cp.sync = Some(SyncRun {
+            id: sync_id,
+            direction: SyncDirection::Sending,
+            scope: scope.clone(),
+            lines_total: total,
+            lines_done: 0,
+        });
+        if scope.is_none() {
+            cp.synced_peer = cp.channel.peer_boot();
+            cp.split_commands = 0;
+        }
+        let text = format!("({}) Beginning configuration replication: Sending to mate.", self.config.role);
+        self.syslog(709_003, text);
+    }
+
+    // ----- receiving -------------------------------------------------------
+
+    /// Every authenticated frame from the peer's current boot on the failover
+    /// or state link goes through the channel (which learns the peer's boot
+    /// from any of them); role requests keep their own path.
+    pub(super) fn cp_on_frame(&mut self, now: Instant, boot: u64, message: &Message) {
+        if matches!(message, Message::Control { body: Control::RoleRequest { .. }, .. }) {
+            return;
+        }
+        let delivered = self.s.cp.channel.handle_message(now, boot, message);
+        for body in delivered {
+            self.cp_deliver(body);
+        }
+    }
+
+    fn cp_deliver(&mut self, body: Control) {
+        let role = self.config.role;
+        match body {
+            Control::ConfigSyncBegin { sync_id, scope, lines } => {
+                let scope = match scope {
+                    Space::System => None,
+                    s => Some(s),
+                };
+                if scope.is_none() && self.group_state(Group::One).is_active() {
+                    // A full sync never overwrites the authority: the peer's view was stale.
+                    self.syslog(
+                        709_005,
+                        format!("({role}) Configuration replication from mate ignored: this unit is active for group 1."),
+                    );
+                    self.s.cp.sync = None;
+                    return;
+                }
+                let cp = &mut self.s.cp;
+                match &scope {
+                    None => cp.running.clear_for_sync(),
+                    Some(Space::Context(name)) => {
+                        let _ = cp.running.apply(&Space::Context(name.clone()), "clear configure all");
+                    }
+                    Some(Space::System) => {}
+                }
+                let discarded = std::mem::take(&mut cp.split_commands);
+                cp.sync = Some(SyncRun {
+                    id: sync_id,
+                    direction: SyncDirection::Receiving,
+                    scope,
+                    lines_total: lines,
+                    lines_done: 0,
+                });
+                self.syslog(709_005, format!("({role}) Beginning configuration replication: Receiving from mate."));
+                if discarded > 0 {
+                    self.syslog(
+                        SYSLOG_HEAL_DISCARD,
+                        format!(
+                            "({role}) {discarded} configuration command(s) entered on this unit while the mate \
+                             was unreachable are discarded: the mate's configuration replaces them."
+                        ),
+                    );
+                }
+            }
+            Control::ConfigSyncChunk { sync_id, lines, .. } => {
+                let cp = &mut self.s.cp;
+                let Some(run) = cp.sync.as_mut().filter(|r| r.id == sync_id && r.direction == SyncDirection::Receiving)
+                else {
+                    return;
+                };
+                run.lines_done = run.lines_done.saturating_add(lines.len() as u32);
+                let mut failed = Vec::new();
+                for l in &lines {
+                    if let Err(e) = cp.running.apply_sync_line(l) {
+                        failed.push(format!("{}: {:?}: {e}", l.space, l.line));
+                    }
+                }
+                for f in failed {
+                    self.syslog(105_022, format!("({role}) Config replication failed with reason = {f}"));
+                }
+            }
+            Control::ConfigSyncEnd { sync_id, lines, digest } => {
+                let cp = &mut self.s.cp;
+                let Some(run) = cp.sync.take_if(|r| r.id == sync_id && r.direction == SyncDirection::Receiving)
+                else {
+                    return;
+                };
+                let whole = run.scope.is_none();
+                let ok = run.lines_done == lines && (!whole || cp.running.digest() == digest);
+                if whole {
+                    cp.out_of_sync = !ok;
+                }
+                if !ok {
+                    self.syslog(
+                        105_022,
+                        format!(
+                            "({role}) Config replication failed with reason = received {} of {lines} lines{}",
+                            run.lines_done,
+                            if whole { ", or the digest differs" } else { "" }
+                        ),
+                    );
+                }
+                self.syslog(709_006, format!("({role}) End Configuration Replication from mate."));
+            }
+            Control::CommandReplication { space, line, .. } => {
+                self.push_event(Event::ReplicatedCommandReceived { space: space.clone(), line: line.clone() });
+                match replication::command_kind(&line) {
+                    CommandKind::File => {
+                        if let Err(e) = self.file_command(&space, &line) {
+                            self.syslog(105_022, format!("({role}) Replicated command {line:?} failed: {e}"));
+                        }
+                    }
+                    _ => {
+                        if let Err(e) = self.s.cp.running.apply(&space, &line) {
+                            self.syslog(105_022, format!("({role}) Replicated command {line:?} failed: {e}"));
+                        }
+                    }
+                }
+            }
+            Control::WriteMemory { space, all } => {
+                let line = if all { "write memory all" } else { "write memory" };
+                self.push_event(Event::ReplicatedCommandReceived { space: space.clone(), line: line.into() });
+                if let Err(e) = self.file_command(&space, line) {
+                    self.syslog(105_022, format!("({role}) Replicated {line:?} failed: {e}"));
+                }
+            }
+            // Role requests never come this way; `write standby` travels as a full sync;
+            // connection state belongs to stateful failover.
+            Control::RoleRequest { .. }
+            | Control::WriteStandby { .. }
+            | Control::StateUpdate { .. }
+            | Control::BulkSyncBegin { .. }
+            | Control::BulkSyncEnd { .. } => {}
+        }
+    }
+
+    pub(super) fn cp_timeout(&mut self, now: Instant) {
+        self.s.cp.channel.handle_timeout(now);
+    }
+
+    /// At the end of every input: decide on a full sync, feed the channel,
+    /// send its frames, notice the end of a sync.
+    pub(super) fn cp_after_input(&mut self, now: Instant) {
+        if self.s.mode != Mode::Enabled {
+            return;
+        }
+        let split = self.s.peer.failed || self.s.link_failed;
+        let peer_g1_active = self.fresh_peer().map(|h| h.groups[0].state.is_active());
+        let me_g1_active = self.group_state(Group::One).is_active();
+        let cp = &mut self.s.cp;
+        if split || (me_g1_active && peer_g1_active == Some(true)) {
+            cp.synced_peer = None;
+        }
+        if split {
+            if let Some(run) = &cp.sync {
+                if run.direction == SyncDirection::Receiving {
+                    cp.sync = None;
+                    cp.out_of_sync = true;
+                }
+            }
+        }
+        // A rebooted (or first heard) peer: what was queued for its previous
+        // boot is void, and a sync with that boot is over; it gets a full sync.
+        let abandoned = !cp.channel.take_abandoned().is_empty();
+        if abandoned || cp.channel.peer_boot() != cp.channel_peer {
+            if cp.channel_peer.is_some() {
+                cp.outbox.clear();
+                if let Some(run) = cp.sync.take() {
+                    if run.direction == SyncDirection::Receiving {
+                        cp.out_of_sync = true;
+                    }
+                }
+            }
+            cp.channel_peer = cp.channel.peer_boot();
+        }
+        let peer_boot = cp.channel.peer_boot();
+        if me_g1_active
+            && peer_g1_active == Some(false)
+            && !split
+            && peer_boot.is_some()
+            && peer_boot == self.s.peer.boot
+            && self.s.cp.synced_peer != peer_boot
+            && self.s.cp.sync.is_none()
+        {
+            self.start_full_sync(None);
+        }
+        let cp = &mut self.s.cp;
+        while let Some(body) = cp.outbox.pop_front() {
+            match cp.channel.send(body) {
+                Ok(()) => {}
+                Err(SendError::Full { body }) | Err(SendError::AbandonedPending { body, .. }) => {
+                    cp.outbox.push_front(*body);
+                    break;
+                }
+                Err(SendError::Unencodable { .. }) => {}
+            }
+        }
+        let mut frames = Vec::new();
+        while let Some(m) = cp.channel.poll_transmit(now) {
+            frames.push(m);
+        }
+        for m in frames {
+            self.send(Link::Failover, m);
+        }
+        let cp = &mut self.s.cp;
+        if let Some(run) = &cp.sync {
+            if run.direction == SyncDirection::Sending && cp.outbox.is_empty() && cp.channel.is_idle() {
+                let whole = run.scope.is_none();
+                cp.sync = None;
+                if whole {
+                    cp.out_of_sync = false;
+                }
+                let text = format!("({}) End Configuration Replication to mate.", self.config.role);
+                self.syslog(709_004, text);
+            }
+        }
+    }
+}
+
+fn join(a: String, b: String) -> String {
+    match (a.is_empty(), b.is_empty()) {
+        (_, true) => a,
+        (true, false) => b,
+        (false, false) => format!("{a}\n{b}"),
+    }
+}
