@@ -32,9 +32,10 @@
 //! ```
 
 use crate::config::{ContextConfig, InterfaceConfig, UnitConfig};
+use crate::flash::Flash;
 use crate::time::Instant;
-use crate::unit::{self, Command, CommandError, Event, IfaceId, Link, Unit};
-use crate::wire::{self, Group, GroupState, Kind, Role};
+use crate::unit::{self, Command, CommandError, Event, IfaceId, Link, Unit, FLASH_BYTES_DEFAULT};
+use crate::wire::{self, Group, GroupState, Kind, Role, Space};
 use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -126,6 +127,8 @@ struct Slot {
     /// No traffic at all passes through this unit's port.
     silent: Vec<bool>,
     boots: u64,
+    /// What survives a power cycle (kept when the unit powers off).
+    flash: Flash,
 }
 
 struct Delivery {
@@ -218,6 +221,7 @@ impl Pair {
             unit: None,
             clock: Clock { anchor_true: 0, anchor_local: origin_s * 1_000_000_000, ppm: 0 },
             boots: 0,
+            flash: Flash::new(FLASH_BYTES_DEFAULT),
         };
         let mut pair = Pair {
             slots: [slot(primary, 1_000), slot(secondary, 2_000)],
@@ -369,7 +373,23 @@ impl Pair {
 
     /// Powers a unit off: it is dropped, with everything in flight to it.
     pub fn power_off(&mut self, role: Role) {
-        self.slots[index(role)].unit = None;
+        let slot = &mut self.slots[index(role)];
+        if let Some(unit) = slot.unit.take() {
+            slot.flash = unit.flash().clone();
+        }
+    }
+
+    /// The flash a unit boots with (its own while it runs).
+    pub fn flash(&self, role: Role) -> &Flash {
+        let slot = &self.slots[index(role)];
+        slot.unit.as_ref().map_or(&slot.flash, |u| u.flash())
+    }
+
+    /// ROMMON `ERASE` on a powered-off unit: startup configs, files and key are lost.
+    pub fn erase_flash(&mut self, role: Role) {
+        let slot = &mut self.slots[index(role)];
+        assert!(slot.unit.is_none(), "erase the flash of a powered-off unit");
+        slot.flash.erase();
     }
 
     /// Powers a unit on with a fresh boot nonce (no-op if it is on). Its clock
@@ -383,7 +403,8 @@ impl Pair {
         slot.boots += 1;
         let nonce = splitmix(self.seed ^ splitmix((i as u64) << 32 | slot.boots));
         let now = slot.clock.local(self.now);
-        let unit = Unit::new(slot.config.clone(), nonce, now).unwrap_or_else(|e| panic!("{role} config: {e}"));
+        let unit = Unit::boot(slot.config.clone(), slot.flash.clone(), nonce, now)
+            .unwrap_or_else(|e| panic!("{role} config: {e}"));
         slot.unit = Some(unit);
         let down: Vec<usize> = (0..slot.iface_up.len()).filter(|k| !slot.iface_up[*k]).collect();
         self.drain(i);
@@ -422,6 +443,16 @@ impl Pair {
         let i = index(role);
         let mut result = Err(CommandError::Refused(format!("{role} is powered off")));
         self.input(i, |u, now| result = u.handle_command(now, command));
+        result
+    }
+
+    /// A configuration or file command typed on a unit in `space` (`"system"`
+    /// or a context name); refused if the unit is powered off.
+    pub fn cli(&mut self, role: Role, space: &str, line: &str) -> Result<String, CommandError> {
+        let i = index(role);
+        let space = if space == "system" { Space::System } else { Space::Context(space.to_owned()) };
+        let mut result = Err(CommandError::Refused(format!("{role} is powered off")));
+        self.input(i, |u, now| result = u.handle_cli(now, &space, line));
         result
     }
 

@@ -23,9 +23,13 @@
 //!   travel as [`Control::WriteMemory`]; the other file commands as their text.
 //! * **[fover] No silent loss.** While a full sync runs on a unit, that unit
 //!   refuses configuration commands with the reason and when to retry.
-//! * **Heal discard.** Commands a unit applied while its peer was unreachable
-//!   are counted; when that unit then receives a full sync, they are
-//!   overwritten and a syslog line says how many.
+//! * **Heal discard.** Commands a unit applies while its peer is unreachable
+//!   are not sent (the peer could not take them, and after a split only one
+//!   unit's configuration may survive); they are counted. Once the peer is
+//!   back, group 1's active unit sends a full sync, or, if it is the peer, is
+//!   asked for one ([`Control::WriteStandby`] from the mate means "send me
+//!   yours"). The unit that receives it logs how many of its commands the
+//!   sync discarded.
 //!
 //! The group path does not wait for the config sync: a joining unit's groups
 //! reach Standby Ready on the group rules alone, while the sync runs beside
@@ -41,7 +45,7 @@ use crate::replication::{self, Classification, CommandKind, SyncDirection, SyncI
 use crate::running::RunningConfig;
 use crate::time::Instant;
 use crate::wire::{Control, Group, Message, Space, CHUNK_LINES_MAX};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Syslog id of the heal discard ([fover]: the appliance has none).
 pub const SYSLOG_HEAL_DISCARD: u32 = 990_010;
@@ -70,14 +74,18 @@ pub(super) struct ConfigPlane {
     sync: Option<SyncRun>,
     /// The peer boot that has this unit's whole configuration (sender side).
     synced_peer: Option<u64>,
-    /// A command was applied here only (entered on the non-authoritative unit).
-    out_of_sync: bool,
+    /// Spaces where a command was applied here only (entered on the
+    /// non-authoritative unit), or a sync failed: they differ from the peer's.
+    out_of_sync: BTreeSet<Space>,
     /// Commands applied here while the peer was unreachable.
     split_commands: u32,
     next_sync_id: u32,
     command_seq: u64,
     /// The peer boot the channel last knew.
     channel_peer: Option<u64>,
+    /// A replicated command was applied while the peer was unreachable and
+    /// not sent: the configs must be brought together by a full sync.
+    resync_needed: bool,
 }
 
 impl ConfigPlane {
@@ -89,11 +97,12 @@ impl ConfigPlane {
             outbox: VecDeque::new(),
             sync: None,
             synced_peer: None,
-            out_of_sync: false,
+            out_of_sync: BTreeSet::new(),
             split_commands: 0,
             next_sync_id: 1,
             command_seq: 0,
             channel_peer: None,
+            resync_needed: false,
         }
     }
 
@@ -181,7 +190,12 @@ impl Unit {
 
     /// A command was applied on this unit only; the configs differ until the next full sync.
     pub fn config_out_of_sync(&self) -> bool {
-        self.s.cp.out_of_sync
+        !self.s.cp.out_of_sync.is_empty()
+    }
+
+    /// The spaces that differ from the peer's until a sync covers them.
+    pub fn out_of_sync_spaces(&self) -> impl Iterator<Item = &Space> {
+        self.s.cp.out_of_sync.iter()
     }
 
     /// The full configuration sync running on this unit, if any.
@@ -246,10 +260,11 @@ impl Unit {
             CommandKind::File => {
                 let text = self.file_command(space, line)?;
                 let warning = match class {
-                    Classification::Replicated => {
+                    Classification::Replicated if self.peer_reachable() => {
                         self.replicate_file_command(space, line);
                         String::new()
                     }
+                    Classification::Replicated => String::new(),
                     Classification::LocalOnly { warning, .. } => warning,
                     Classification::NotReplicated => String::new(),
                 };
@@ -258,6 +273,10 @@ impl Unit {
             CommandKind::LocalConfig | CommandKind::Config => {
                 self.s.cp.running.apply(space, line).map_err(|e| super::CommandError::Refused(e.to_string()))?;
                 match class {
+                    Classification::Replicated if !self.peer_reachable() => {
+                        self.s.cp.resync_needed = true;
+                        Ok(String::new())
+                    }
                     Classification::Replicated => {
                         self.s.cp.command_seq += 1;
                         let body = Control::CommandReplication {
@@ -270,7 +289,9 @@ impl Unit {
                         Ok(String::new())
                     }
                     Classification::LocalOnly { out_of_sync, warning } => {
-                        self.s.cp.out_of_sync |= out_of_sync;
+                        if out_of_sync {
+                            self.s.cp.out_of_sync.insert(space.clone());
+                        }
                         Ok(warning)
                     }
                     Classification::NotReplicated => Ok(String::new()),
@@ -390,6 +411,7 @@ impl Unit {
         if scope.is_none() {
             cp.synced_peer = cp.channel.peer_boot();
             cp.split_commands = 0;
+            cp.resync_needed = false;
         }
         let text = format!("({}) Beginning configuration replication: Sending to mate.", self.config.role);
         self.syslog(709_003, text);
@@ -436,6 +458,9 @@ impl Unit {
                     Some(Space::System) => {}
                 }
                 let discarded = std::mem::take(&mut cp.split_commands);
+                if scope.is_none() {
+                    cp.resync_needed = false;
+                }
                 cp.sync = Some(SyncRun {
                     id: sync_id,
                     direction: SyncDirection::Receiving,
@@ -479,8 +504,15 @@ impl Unit {
                 };
                 let whole = run.scope.is_none();
                 let ok = run.lines_done == lines && (!whole || cp.running.digest() == digest);
-                if whole {
-                    cp.out_of_sync = !ok;
+                let space = run.scope.clone().unwrap_or(Space::System);
+                match (&run.scope, ok) {
+                    (None, true) => cp.out_of_sync.clear(),
+                    (Some(s), true) => {
+                        cp.out_of_sync.remove(s);
+                    }
+                    (_, false) => {
+                        cp.out_of_sync.insert(space);
+                    }
                 }
                 if !ok {
                     self.syslog(
@@ -516,10 +548,19 @@ impl Unit {
                     self.syslog(105_022, format!("({role}) Replicated {line:?} failed: {e}"));
                 }
             }
-            // Role requests never come this way; `write standby` travels as a full sync;
-            // connection state belongs to stateful failover.
+            // The mate applied commands while split from this unit and asks
+            // for this unit's configuration (see `cp_after_input`).
+            Control::WriteStandby { space } => {
+                if self.is_authoritative(&space) && self.s.cp.sync.is_none() {
+                    let scope = match space {
+                        Space::System => None,
+                        s => Some(s),
+                    };
+                    self.start_full_sync(scope);
+                }
+            }
+            // Role requests never come this way; connection state belongs to stateful failover.
             Control::RoleRequest { .. }
-            | Control::WriteStandby { .. }
             | Control::StateUpdate { .. }
             | Control::BulkSyncBegin { .. }
             | Control::BulkSyncEnd { .. } => {}
@@ -547,7 +588,7 @@ impl Unit {
             if let Some(run) = &cp.sync {
                 if run.direction == SyncDirection::Receiving {
                     cp.sync = None;
-                    cp.out_of_sync = true;
+                    cp.out_of_sync.insert(Space::System);
                 }
             }
         }
@@ -559,7 +600,7 @@ impl Unit {
                 cp.outbox.clear();
                 if let Some(run) = cp.sync.take() {
                     if run.direction == SyncDirection::Receiving {
-                        cp.out_of_sync = true;
+                        cp.out_of_sync.insert(run.scope.unwrap_or(Space::System));
                     }
                 }
             }
@@ -575,6 +616,17 @@ impl Unit {
             && self.s.cp.sync.is_none()
         {
             self.start_full_sync(None);
+        } else if self.s.cp.resync_needed
+            && peer_g1_active == Some(true)
+            && !me_g1_active
+            && !split
+            && self.s.cp.sync.is_none()
+            && peer_boot.is_some()
+        {
+            // Commands applied here while split were not sent: ask the
+            // authority for its configuration, which replaces them.
+            self.s.cp.resync_needed = false;
+            self.cp_send(Control::WriteStandby { space: Space::System });
         }
         let cp = &mut self.s.cp;
         while let Some(body) = cp.outbox.pop_front() {
@@ -597,10 +649,11 @@ impl Unit {
         let cp = &mut self.s.cp;
         if let Some(run) = &cp.sync {
             if run.direction == SyncDirection::Sending && cp.outbox.is_empty() && cp.channel.is_idle() {
-                let whole = run.scope.is_none();
-                cp.sync = None;
-                if whole {
-                    cp.out_of_sync = false;
+                match cp.sync.take().and_then(|r| r.scope) {
+                    None => cp.out_of_sync.clear(),
+                    Some(s) => {
+                        cp.out_of_sync.remove(&s);
+                    }
                 }
                 let text = format!("({}) End Configuration Replication to mate.", self.config.role);
                 self.syslog(709_004, text);
