@@ -410,6 +410,11 @@ impl Channel {
         }
     }
 
+    /// Messages accepted but not yet acknowledged (in flight, then the backlog), in send order.
+    pub fn unacknowledged(&self) -> impl Iterator<Item = &Control> {
+        self.in_flight.iter().map(|m| &m.body).chain(self.backlog.iter())
+    }
+
     /// The clock stepped back by `back`: every stored instant moves with it,
     /// so the time left on each timer is unchanged (as the unit does for its own).
     pub fn rebase_back(&mut self, back: Duration) {

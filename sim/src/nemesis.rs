@@ -424,7 +424,7 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
                     reboot_after_ms: Some(rng.range(reboot_min, reboot_min.max(2_000))),
                 });
             }
-            Family::Commands => {
+            Family::Commands if rng.below(2) == 0 => {
                 let group = match rng.below(3) {
                     0 => String::new(),
                     1 => " group 1".into(),
@@ -436,6 +436,22 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
                     _ => format!("failover reset{group}"),
                 };
                 steps.push(Step::Command { at_ms: at, unit, context: "system".into(), line });
+            }
+            Family::Commands => {
+                // Configuration on either unit (so on the right and the wrong
+                // one), saves and pushes, in the system space and each context.
+                let mut spaces: Vec<String> = vec!["system".into()];
+                spaces.extend(contexts.iter().map(|c| c.name.clone()));
+                let context = rng.pick(&spaces).clone();
+                let n = rng.below(1_000);
+                let line = match rng.below(6) {
+                    0 | 1 | 2 if context != "system" => format!("access-list nemesis-{n} extended permit ip any any"),
+                    0 | 1 | 2 => format!("hostname fw-{n}"),
+                    3 => "write memory".into(),
+                    4 if context == "system" => "write memory all".into(),
+                    _ => "write standby".into(),
+                };
+                steps.push(Step::Command { at_ms: at, unit, context, line });
             }
             Family::ConcurrentBoot | Family::KeyMismatch => {}
         }

@@ -336,6 +336,7 @@ impl Scenario {
             policy: [0, 1].map(|g| c.groups[g].interface_policy),
             drift_ppm_max: drift,
             keys_match: self.pair.keys_match(),
+            context_groups: c.contexts.iter().map(|ctx| (ctx.name.clone(), ctx.group)).collect(),
         }
     }
 }

@@ -9,7 +9,8 @@ use crate::fabric::{self, Fabric, LinkIdx, MS, Port, Route};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
 use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
-use fover_protocol::unit::{Event, IfaceId, Link, Unit};
+use fover_protocol::flash::Flash;
+use fover_protocol::unit::{Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
 use fover_protocol::wire::{self, Group, GroupState};
 use fover_protocol::{Instant, UnitConfig};
 use fover_traces::{Event as TEvent, Record};
@@ -122,6 +123,9 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
         monitored: [0; 2],
         suspended: u.is_suspended(),
         failover_on: u.failover_enabled(),
+        config_digest: u.config_digest(),
+        config_out_of_sync: u.config_out_of_sync(),
+        config_syncing: u.config_sync().is_some(),
     };
     for group in [Group::One, Group::Two] {
         let (failed, monitored) = u.failed_interfaces(group);
@@ -155,6 +159,10 @@ pub struct Core {
     pub corrupted_in_flight: BTreeMap<Vec<u8>, u32>,
     /// Why each unit last went down (`power-off`, `crash`); `None` while up or before its first boot.
     pub down_why: [Option<String>; 2],
+    /// Each unit's flash as last written: it survives power cycles.
+    pub flashes: [Flash; 2],
+    /// ROMMON `ERASE` requested: done before the unit's next boot.
+    pub erase_pending: [bool; 2],
 }
 
 impl Core {
@@ -199,6 +207,8 @@ impl Core {
             shows: Vec::new(),
             corrupted_in_flight: BTreeMap::new(),
             down_why: [None, None],
+            flashes: [Flash::new(FLASH_BYTES_DEFAULT), Flash::new(FLASH_BYTES_DEFAULT)],
+            erase_pending: [false; 2],
         })
     }
 
@@ -231,6 +241,27 @@ impl Core {
         self.clocks[unit.index()].local(t_ns)
     }
 
+    /// Powers a unit on with its flash (erased first if an erase is pending).
+    pub fn boot_unit(&mut self, t_ns: u64, unit: UnitName) -> Result<(Unit, u64), String> {
+        let i = unit.index();
+        if std::mem::take(&mut self.erase_pending[i]) {
+            self.flashes[i].erase();
+            self.record(t_ns, TEvent::Note { unit: Some(unit.to_string()), text: "flash erased (ROMMON ERASE)".into() });
+        }
+        let nonce = self.rng.next_u64();
+        let local = self.local(unit, t_ns);
+        let u = Unit::boot(self.configs[i].clone(), self.flashes[i].clone(), nonce, local)
+            .map_err(|e| format!("{unit}: {e}"))?;
+        Ok((u, nonce))
+    }
+
+    /// ROMMON `ERASE`: the unit's startup configs, files and activation key are
+    /// lost; it takes effect at the unit's next boot.
+    pub fn erase_flash(&mut self, t_ns: u64, unit: UnitName) {
+        self.erase_pending[unit.index()] = true;
+        self.record(t_ns, TEvent::Note { unit: Some(unit.to_string()), text: "flash erase requested (at next boot)".into() });
+    }
+
     /// Records a unit's boot.
     pub fn on_boot(&mut self, t_ns: u64, unit: UnitName, boot_nonce: u64) {
         let local_ns = self.local(unit, t_ns).0;
@@ -250,6 +281,9 @@ impl Core {
 
     /// One event a unit reported.
     pub fn on_unit_event(&mut self, t_ns: u64, unit: UnitName, event: Event) {
+        if let Event::FlashWritten { flash } = &event {
+            self.flashes[unit.index()] = (**flash).clone();
+        }
         if self.level == RecordLevel::Off {
             return;
         }
@@ -272,6 +306,17 @@ impl Core {
                 self.syslog_seen[unit.index()].entry(id).or_insert(t_ns);
                 self.record(t_ns, TEvent::Syslog { unit: u, id, text });
                 self.observe(t_ns, Obs::Syslog { unit, id });
+            }
+            Event::CommandReplicated { space, line } => {
+                self.record(t_ns, TEvent::UnitEvent { unit: u, text: format!("replicated to mate ({space}): {line}") });
+                self.observe(t_ns, Obs::CommandReplicated { unit, space, line });
+            }
+            Event::ReplicatedCommandReceived { space, line } => {
+                self.record(
+                    t_ns,
+                    TEvent::UnitEvent { unit: u, text: format!("replicated from mate ({space}): {line}") },
+                );
+                self.observe(t_ns, Obs::ReplicatedReceived { unit, line });
             }
             Event::LanTestPassed => {
                 self.record(t_ns, TEvent::UnitEvent { unit: u, text: Event::LanTestPassed.to_string() });

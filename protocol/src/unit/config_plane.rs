@@ -86,12 +86,15 @@ pub(super) struct ConfigPlane {
     /// A replicated command was applied while the peer was unreachable and
     /// not sent: the configs must be brought together by a full sync.
     resync_needed: bool,
+    /// [`RunningConfig::digest`] as of the end of the last input.
+    digest: u32,
+    /// The running config may have changed during this input.
+    dirty: bool,
 }
 
 impl ConfigPlane {
     pub(super) fn new(boot_nonce: u64, running: RunningConfig, flash: Flash) -> ConfigPlane {
         ConfigPlane {
-            running,
             flash,
             channel: Channel::new(boot_nonce),
             outbox: VecDeque::new(),
@@ -103,6 +106,9 @@ impl ConfigPlane {
             command_seq: 0,
             channel_peer: None,
             resync_needed: false,
+            digest: running.digest(),
+            dirty: false,
+            running,
         }
     }
 
@@ -183,6 +189,11 @@ impl Unit {
         &self.s.cp.running
     }
 
+    /// [`RunningConfig::digest`] of the running config (kept up to date at the end of every input).
+    pub fn config_digest(&self) -> u32 {
+        self.s.cp.digest
+    }
+
     /// The flash (startup configs, files, activation key): what survives a power cycle.
     pub fn flash(&self) -> &Flash {
         &self.s.cp.flash
@@ -232,6 +243,7 @@ impl Unit {
     }
 
     fn cli(&mut self, space: &Space, line: &str) -> Result<String, super::CommandError> {
+        self.s.cp.dirty = true;
         let refused = |m: String| Err(super::CommandError::Refused(m));
         if let Space::Context(name) = space {
             if !self.s.cp.running.contexts().contains_key(name) {
@@ -433,6 +445,7 @@ impl Unit {
     }
 
     fn cp_deliver(&mut self, body: Control) {
+        self.s.cp.dirty = true;
         let role = self.config.role;
         match body {
             Control::ConfigSyncBegin { sync_id, scope, lines } => {
@@ -525,6 +538,7 @@ impl Unit {
                     );
                 }
                 self.syslog(709_006, format!("({role}) End Configuration Replication from mate."));
+                self.reapply_unacknowledged();
             }
             Control::CommandReplication { space, line, .. } => {
                 self.push_event(Event::ReplicatedCommandReceived { space: space.clone(), line: line.clone() });
@@ -567,6 +581,30 @@ impl Unit {
         }
     }
 
+    /// After a full sync from the mate: commands this unit replicated that the
+    /// mate has not confirmed reach it after the configuration it sent, so the
+    /// mate will apply them on top of it; they apply here again too, or the two
+    /// configs would differ (a command already in the sync applies as a no-op).
+    fn reapply_unacknowledged(&mut self) {
+        let cp = &mut self.s.cp;
+        let pending: Vec<(Space, String)> = cp
+            .channel
+            .unacknowledged()
+            .chain(cp.outbox.iter())
+            .filter_map(|c| match c {
+                Control::CommandReplication { space, line, .. }
+                    if replication::command_kind(line) == CommandKind::Config =>
+                {
+                    Some((space.clone(), line.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for (space, line) in pending {
+            let _ = cp.running.apply(&space, &line);
+        }
+    }
+
     pub(super) fn cp_timeout(&mut self, now: Instant) {
         self.s.cp.channel.handle_timeout(now);
     }
@@ -574,6 +612,9 @@ impl Unit {
     /// At the end of every input: decide on a full sync, feed the channel,
     /// send its frames, notice the end of a sync.
     pub(super) fn cp_after_input(&mut self, now: Instant) {
+        if std::mem::take(&mut self.s.cp.dirty) {
+            self.s.cp.digest = self.s.cp.running.digest();
+        }
         if self.s.mode != Mode::Enabled {
             return;
         }

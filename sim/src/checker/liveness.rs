@@ -42,6 +42,33 @@ impl Liveness {
         }
     }
 
+    /// Property 7: the running configs are equal apart from bootstrap lines,
+    /// unless a unit reports a warned local-only command (out of sync until
+    /// a full sync: the operator was told).
+    fn configs_converge(&self, t: u64, view: &View, coverage: &mut Coverage) -> Option<Violation> {
+        let [p, s] = &view.units;
+        if p.config_out_of_sync || s.config_out_of_sync {
+            return None;
+        }
+        coverage.hit(sometimes::CONFIGS_COMPARED);
+        if p.config_digest == s.config_digest && !p.config_syncing && !s.config_syncing {
+            return None;
+        }
+        Some(Violation {
+            verdict: Verdict::Liveness,
+            property: property::CONFIG_CONVERGE.to_owned(),
+            t_ns: t,
+            message: format!(
+                "the running configs differ {} ms after the last fault (digest {:08x} on the primary, {:08x} on \
+                 the secondary{}), and neither unit was warned of a local-only command",
+                (t.saturating_sub(self.last_disturbance)) / crate::fabric::MS,
+                p.config_digest,
+                s.config_digest,
+                if p.config_syncing || s.config_syncing { "; a sync is still running" } else { "" }
+            ),
+        })
+    }
+
     pub fn finish(&mut self, t: u64, view: &View, fabric_clean: bool, coverage: &mut Coverage) -> Option<Violation> {
         let settled = t.saturating_sub(self.last_disturbance) >= self.bound_ns();
         let all_up = view.units.iter().all(|u| u.powered && u.failover_on);
@@ -49,6 +76,9 @@ impl Liveness {
             return None;
         }
         coverage.hit(sometimes::LIVENESS_CHECKED);
+        if let Some(v) = self.configs_converge(t, view, coverage) {
+            return Some(v);
+        }
         let since = self.last_disturbance / crate::fabric::MS;
         for group in [Group::One, Group::Two] {
             let g = group.index();

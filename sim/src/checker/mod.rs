@@ -79,6 +79,12 @@ pub struct UnitView {
     pub monitored: [u16; 2],
     pub suspended: bool,
     pub failover_on: bool,
+    /// Digest of the running config without bootstrap lines.
+    pub config_digest: u32,
+    /// A command was applied on this unit only (warned): the configs differ until a full sync.
+    pub config_out_of_sync: bool,
+    /// A full config sync runs on this unit.
+    pub config_syncing: bool,
 }
 
 impl UnitView {
@@ -90,6 +96,9 @@ impl UnitView {
             monitored: [0; 2],
             suspended: false,
             failover_on: true,
+            config_digest: 0,
+            config_out_of_sync: false,
+            config_syncing: false,
         }
     }
     pub fn active(&self, g: Group) -> bool {
@@ -147,6 +156,17 @@ pub enum Obs {
         unit: UnitName,
         id: u32,
     },
+    /// A unit sent a configuration or file command to its peer.
+    CommandReplicated {
+        unit: UnitName,
+        space: fover_protocol::wire::Space,
+        line: String,
+    },
+    /// A unit received a command replicated by its peer.
+    ReplicatedReceived {
+        unit: UnitName,
+        line: String,
+    },
     /// The unit's `invariants()` panicked (caught by the engine).
     InvariantBroken {
         unit: UnitName,
@@ -171,6 +191,8 @@ pub struct Timing {
     /// The largest clock drift of the run, in ppm (absolute).
     pub drift_ppm_max: u64,
     pub keys_match: bool,
+    /// The failover group of each context (the admin context is in group 1).
+    pub context_groups: BTreeMap<String, Group>,
 }
 
 impl Timing {
@@ -218,9 +240,21 @@ pub mod sometimes {
     pub const SUSPENDED: &str = "failover was suspended";
     pub const INTERFACE_FAILOVER: &str = "an interface failure moved a group";
     pub const SYNC: &str = "a config sync ran";
+    pub const REPLICATED: &str = "a command replicated";
+    pub const CONFIGS_COMPARED: &str = "configs compared after a heal";
     pub const LIVENESS_CHECKED: &str = "liveness was checked after a heal";
-    pub const ALL: &[&str] =
-        &[FAILOVER, HEAL_RESOLVED, PREEMPT, LAN_TEST_SAVED, SUSPENDED, INTERFACE_FAILOVER, LIVENESS_CHECKED];
+    pub const ALL: &[&str] = &[
+        FAILOVER,
+        HEAL_RESOLVED,
+        PREEMPT,
+        LAN_TEST_SAVED,
+        SUSPENDED,
+        INTERFACE_FAILOVER,
+        SYNC,
+        REPLICATED,
+        CONFIGS_COMPARED,
+        LIVENESS_CHECKED,
+    ];
 }
 
 impl Coverage {

@@ -2,6 +2,7 @@
 //! no automatic failover without a cause, never to a Failed group, the failure
 //! policy's interface rows, and rejected frames changing nothing.
 
+use fover_protocol::replication::{self, CommandKind};
 use super::{Coverage, Obs, Timing, Verdict, View, Violation, property, sometimes};
 use crate::schedule::UnitName;
 use fover_protocol::wire::{Group, GroupState};
@@ -104,7 +105,36 @@ impl Safety {
                 None => self.last_command = [Some(t); 2],
             },
             Obs::LanTestPassed { .. } => coverage.hit(sometimes::LAN_TEST_SAVED),
+            Obs::Syslog { id: 709_006, .. } => coverage.hit(sometimes::SYNC),
             Obs::Syslog { .. } => {}
+            Obs::CommandReplicated { unit, space, line } => {
+                coverage.hit(sometimes::REPLICATED);
+                let group = replication::authority_group(space, &self.timing.context_groups);
+                let view = &before.units[unit.index()];
+                if !view.active(group) {
+                    return Safety::violation(
+                        t,
+                        Verdict::Safety,
+                        property::REPLICATION_AUTHORITY,
+                        format!(
+                            "the {unit} replicated {line:?} ({space}) while group {group} was {} there: only the \
+                             unit active for group {group} may replicate commands of {space}",
+                            view.states[group.index()]
+                        ),
+                    );
+                }
+            }
+            Obs::ReplicatedReceived { unit, line } => {
+                let kind = replication::command_kind(line);
+                if !matches!(kind, CommandKind::Config | CommandKind::File) {
+                    return Safety::violation(
+                        t,
+                        Verdict::Safety,
+                        property::REPLICATION_AUTHORITY,
+                        format!("the {unit} received {line:?} from its mate, a command that is never replicated ({kind:?})"),
+                    );
+                }
+            }
             Obs::RejectedFrameChangedState { unit, msg } => {
                 return Safety::violation(
                     t,

@@ -113,9 +113,7 @@ impl Engine {
             );
             return Ok(());
         }
-        let nonce = self.core.rng.next_u64();
-        let local = self.core.local(u, self.now);
-        let unit = Unit::new(self.core.configs[u.index()].clone(), nonce, local).map_err(|e| format!("{u}: {e}"))?;
+        let (unit, nonce) = self.core.boot_unit(self.now, u)?;
         self.units[u.index()] = Some(unit);
         self.epoch[u.index()] += 1;
         self.core.on_boot(self.now, u, nonce);
@@ -157,12 +155,7 @@ impl Engine {
                     self.push(self.now + ms * MS, Ev::Reboot { unit, epoch });
                 }
             }
-            UnitAction::EraseFlash(u) => {
-                self.core.record(
-                    self.now,
-                    TEvent::Note { unit: Some(u.to_string()), text: "flash erased (no flash model yet)".into() },
-                );
-            }
+            UnitAction::EraseFlash(u) => self.core.erase_flash(self.now, u),
             UnitAction::LinkChange { unit, iface, up } => {
                 self.input(unit, |x, now| x.handle_link_change(now, iface, up))
             }

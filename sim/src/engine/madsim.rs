@@ -166,10 +166,8 @@ async fn unit_node(world: World, unit: UnitName) {
         if !s.powered[unit.index()] {
             return;
         }
-        let nonce = s.core.rng.next_u64();
-        let local = s.core.local(unit, t);
-        match Unit::new(s.core.configs[unit.index()].clone(), nonce, local) {
-            Ok(u) => {
+        match s.core.boot_unit(t, unit) {
+            Ok((u, nonce)) => {
                 let (tx, rx) = mpsc::unbounded_channel();
                 s.controls[unit.index()] = Some(tx);
                 s.core.on_boot(t, unit, nonce);
@@ -304,12 +302,7 @@ async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, St
                     });
                 }
             }
-            UnitAction::EraseFlash(u) => {
-                world.lock().core.record(
-                    t,
-                    TEvent::Note { unit: Some(u.to_string()), text: "flash erased (no flash model yet)".into() },
-                );
-            }
+            UnitAction::EraseFlash(u) => world.lock().core.erase_flash(t, u),
             UnitAction::LinkChange { unit, iface, up } => send_control(&world, unit, Control::LinkChange { iface, up }),
             UnitAction::ClockChanged(u) => send_control(&world, u, Control::ClockChanged),
             UnitAction::Command { unit, context, line } => {

@@ -85,7 +85,14 @@ pub fn run_command(
         Err(e) => Err(e.to_string()),
         Ok(Some(cmd)) if context == "system" => unit.handle_command(now, cmd).map_err(|e| e.to_string()),
         Ok(Some(_)) => Err(format!("{line:?}: failover commands are entered in the system space, not in {context}")),
-        Ok(None) => Err(format!("{line:?}: not supported yet (this build models failover commands only)")),
+        Ok(None) => {
+            let space = if context == "system" {
+                fover_protocol::wire::Space::System
+            } else {
+                fover_protocol::wire::Space::Context(context.to_owned())
+            };
+            unit.handle_cli(now, &space, line).map_err(|e| e.to_string())
+        }
     }
 }
 
