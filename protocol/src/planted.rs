@@ -31,6 +31,8 @@ pub enum PlantedBug {
     IgnoreReplicatedConnections,
     /// A Failed group can be promoted to active by a peer failure.
     PromoteFailedGroup,
+    /// A replicated configuration command is applied on the authority but never sent.
+    ReplicationLost,
 }
 
 impl PlantedBug {
@@ -45,6 +47,7 @@ impl PlantedBug {
         PlantedBug::ReplicateFromWrongUnit,
         PlantedBug::IgnoreReplicatedConnections,
         PlantedBug::PromoteFailedGroup,
+        PlantedBug::ReplicationLost,
     ];
 
     /// Kebab-case name, as used on the command line (`--plant NAME`).
@@ -59,6 +62,7 @@ impl PlantedBug {
             PlantedBug::ReplicateFromWrongUnit => "replicate-from-wrong-unit",
             PlantedBug::IgnoreReplicatedConnections => "ignore-replicated-connections",
             PlantedBug::PromoteFailedGroup => "promote-failed-group",
+            PlantedBug::ReplicationLost => "replication-lost",
         }
     }
 

@@ -34,7 +34,7 @@
 use crate::config::{ContextConfig, InterfaceConfig, UnitConfig};
 use crate::flash::Flash;
 use crate::time::Instant;
-use crate::unit::{self, Command, CommandError, Event, IfaceId, Link, Unit, FLASH_BYTES_DEFAULT};
+use crate::unit::{self, Command, CommandError, Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
 use crate::wire::{self, Group, GroupState, Kind, Role, Space};
 use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};

@@ -4,8 +4,8 @@
 mod common;
 
 use common::*;
-use fover_protocol::testing::Pair;
 use fover_protocol::replication::SyncDirection;
+use fover_protocol::testing::Pair;
 use fover_protocol::unit::{CommandError, Event, Link, SYSLOG_HEAL_DISCARD};
 use fover_protocol::wire::{Kind, Role, Space};
 

@@ -10,6 +10,7 @@ use crate::rng::Rng;
 use crate::scenario::Scenario;
 use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
 use fover_protocol::flash::Flash;
+use fover_protocol::running::RunningConfig;
 use fover_protocol::unit::{Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
 use fover_protocol::wire::{self, Group, GroupState};
 use fover_protocol::{Instant, UnitConfig};
@@ -163,6 +164,8 @@ pub struct Core {
     pub flashes: [Flash; 2],
     /// ROMMON `ERASE` requested: done before the unit's next boot.
     pub erase_pending: [bool; 2],
+    /// Each unit's running config as of its last change (for `expect` steps).
+    pub running: [Option<RunningConfig>; 2],
 }
 
 impl Core {
@@ -209,6 +212,7 @@ impl Core {
             down_why: [None, None],
             flashes: [Flash::new(FLASH_BYTES_DEFAULT), Flash::new(FLASH_BYTES_DEFAULT)],
             erase_pending: [false; 2],
+            running: [None, None],
         })
     }
 
@@ -246,7 +250,10 @@ impl Core {
         let i = unit.index();
         if std::mem::take(&mut self.erase_pending[i]) {
             self.flashes[i].erase();
-            self.record(t_ns, TEvent::Note { unit: Some(unit.to_string()), text: "flash erased (ROMMON ERASE)".into() });
+            self.record(
+                t_ns,
+                TEvent::Note { unit: Some(unit.to_string()), text: "flash erased (ROMMON ERASE)".into() },
+            );
         }
         let nonce = self.rng.next_u64();
         let local = self.local(unit, t_ns);
@@ -259,7 +266,10 @@ impl Core {
     /// lost; it takes effect at the unit's next boot.
     pub fn erase_flash(&mut self, t_ns: u64, unit: UnitName) {
         self.erase_pending[unit.index()] = true;
-        self.record(t_ns, TEvent::Note { unit: Some(unit.to_string()), text: "flash erase requested (at next boot)".into() });
+        self.record(
+            t_ns,
+            TEvent::Note { unit: Some(unit.to_string()), text: "flash erase requested (at next boot)".into() },
+        );
     }
 
     /// Records a unit's boot.
@@ -339,7 +349,12 @@ impl Core {
                 self.observe(t_ns, Obs::InvariantBroken { unit: unit_name, message });
             }
         }
-        self.views[unit_name.index()] = unit_view(Some(unit));
+        let new_view = unit_view(Some(unit));
+        let i = unit_name.index();
+        if self.running[i].is_none() || new_view.config_digest != self.views[i].config_digest {
+            self.running[i] = Some(unit.running_config().clone());
+        }
+        self.views[i] = new_view;
         let view = self.view(t_ns);
         self.checkers.after_input(t_ns, &view);
     }
@@ -575,22 +590,88 @@ impl Core {
                 }
             }
         }
-        let unsupported: Vec<&str> = [
-            ("config_in_sync", e.config_in_sync.is_some()),
-            ("saved_config_in_sync", e.saved_config_in_sync.is_some()),
-            ("config_has", e.config_has.is_some()),
-            ("config_lacks", e.config_lacks.is_some()),
-            ("connections_survived", e.connections_survived.is_some()),
-            ("pairing", e.pairing.is_some()),
+        self.check_expect_config(e, &mut failures, &mut observed, &mut described);
+        let unsupported: Vec<(&str, &str)> = [
+            ("connections_survived", e.connections_survived.is_some(), "stateful failover"),
+            ("pairing", e.pairing.is_some(), "pairing checks during negotiation"),
         ]
         .into_iter()
-        .filter(|(_, on)| *on)
-        .map(|(k, _)| k)
+        .filter(|(_, on, _)| *on)
+        .map(|(k, _, what)| (k, what))
         .collect();
-        for key in unsupported {
-            failures.push(format!("`{key}` cannot be checked yet: this build has no configuration model"));
+        for (key, what) in unsupported {
+            failures.push(format!("`{key}` cannot be checked yet: this build has no {what}"));
         }
         self.push_expect(t_ns, e, failures, observed, described);
+    }
+
+    /// The configuration keys of an `expect` step.
+    fn check_expect_config(
+        &self,
+        e: &Expect,
+        failures: &mut Vec<String>,
+        observed: &mut Vec<String>,
+        described: &mut Vec<String>,
+    ) {
+        let units = UnitName::BOTH;
+        let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
+        let space = match e.context.as_deref() {
+            None | Some("system") => wire::Space::System,
+            Some(c) => wire::Space::Context(c.to_owned()),
+        };
+        for (line, want) in [(&e.config_has, true), (&e.config_lacks, false)] {
+            let Some(line) = line else { continue };
+            for u in &targets {
+                let verb = if want { "has" } else { "lacks" };
+                described.push(format!("the {u}'s running config of {space} {verb} {line:?}"));
+                let Some(running) = self.running[u.index()].as_ref().filter(|_| self.views[u.index()].powered) else {
+                    failures.push(format!("the {u} is powered off: its running config cannot be read"));
+                    continue;
+                };
+                let text = running.render(&space).unwrap_or_default();
+                let has = text.lines().any(|l| l.trim() == line.trim());
+                observed.push(format!("the {u}'s running config of {space} {} it", if has { "has" } else { "lacks" }));
+                if has != want {
+                    failures.push(format!(
+                        "expected the {u}'s running config of {space} to {} {line:?}",
+                        if want { "have" } else { "lack" }
+                    ));
+                }
+            }
+        }
+        if let Some(want) = e.config_in_sync {
+            described.push(format!("running configs {}in sync", if want { "" } else { "not " }));
+            let [p, s] = &self.views;
+            if !(p.powered && s.powered) {
+                failures.push("config_in_sync needs both units powered".into());
+            } else {
+                let same = p.config_digest == s.config_digest;
+                observed.push(format!(
+                    "running configs {} (digest {:08x} on the primary, {:08x} on the secondary)",
+                    if same { "equal" } else { "differ" },
+                    p.config_digest,
+                    s.config_digest
+                ));
+                if same != want {
+                    failures.push(format!("expected the running configs {}", if want { "equal" } else { "to differ" }));
+                }
+            }
+        }
+        if let Some(want) = e.saved_config_in_sync {
+            described.push(format!("saved configs {}in sync", if want { "" } else { "not " }));
+            let saved = |u: usize| self.flashes[u].boot().map_err(|err| err.to_string());
+            match (saved(0), saved(1)) {
+                (Ok(p), Ok(s)) => {
+                    let same = p.eq_ignoring_bootstrap(&s);
+                    observed.push(format!("saved configs {}", if same { "equal" } else { "differ" }));
+                    if same != want {
+                        failures
+                            .push(format!("expected the saved configs {}", if want { "equal" } else { "to differ" }));
+                    }
+                }
+                (Err(err), _) | (_, Err(err)) => failures.push(format!("a saved config does not load: {err}")),
+            }
+        }
     }
 
     fn push_expect(

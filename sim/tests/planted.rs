@@ -18,6 +18,8 @@ const CASES: &[(PlantedBug, &str, u64)] = &[
     (PlantedBug::HoldTimerTooShort, "2-failover-has-cause", 200),
     (PlantedBug::ForgedFrameAccepted, "5-rejected-frame-changes-nothing", 300),
     (PlantedBug::PromoteFailedGroup, "2-never-promote-failed", 400),
+    (PlantedBug::ReplicateFromWrongUnit, "4-replication-authority", 300),
+    (PlantedBug::ReplicationLost, "7-configs-converge", 400),
 ];
 
 fn first_failure(bug: PlantedBug, seeds: u64) -> Option<sweep::SeedResult> {

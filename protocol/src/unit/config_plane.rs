@@ -44,7 +44,7 @@ use crate::planted::PlantedBug;
 use crate::replication::{self, Classification, CommandKind, SyncDirection, SyncInProgress};
 use crate::running::RunningConfig;
 use crate::time::Instant;
-use crate::wire::{Control, Group, Message, Space, CHUNK_LINES_MAX};
+use crate::wire::{CHUNK_LINES_MAX, Control, Group, Message, Space};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Syslog id of the heal discard ([fover]: the appliance has none).
@@ -289,6 +289,7 @@ impl Unit {
                         self.s.cp.resync_needed = true;
                         Ok(String::new())
                     }
+                    Classification::Replicated if self.planted(PlantedBug::ReplicationLost) => Ok(String::new()),
                     Classification::Replicated => {
                         self.s.cp.command_seq += 1;
                         let body = Control::CommandReplication {
@@ -457,7 +458,9 @@ impl Unit {
                     // A full sync never overwrites the authority: the peer's view was stale.
                     self.syslog(
                         709_005,
-                        format!("({role}) Configuration replication from mate ignored: this unit is active for group 1."),
+                        format!(
+                            "({role}) Configuration replication from mate ignored: this unit is active for group 1."
+                        ),
                     );
                     self.s.cp.sync = None;
                     return;
@@ -511,8 +514,7 @@ impl Unit {
             }
             Control::ConfigSyncEnd { sync_id, lines, digest } => {
                 let cp = &mut self.s.cp;
-                let Some(run) = cp.sync.take_if(|r| r.id == sync_id && r.direction == SyncDirection::Receiving)
-                else {
+                let Some(run) = cp.sync.take_if(|r| r.id == sync_id && r.direction == SyncDirection::Receiving) else {
                     return;
                 };
                 let whole = run.scope.is_none();

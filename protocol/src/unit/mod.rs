@@ -55,14 +55,14 @@ mod requests;
 mod rules;
 mod timer;
 
-pub use config_plane::{default_running_config, FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD};
+pub use config_plane::{FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD, default_running_config};
 pub use group::{HistoryEntry, Reason};
 pub use timer::Timer;
 
 use crate::auth::{self, AuthError, Session};
 use crate::config::{ConfigError, UnitConfig};
-use crate::flash::Flash;
 use crate::constants::*;
+use crate::flash::Flash;
 use crate::planted::{self, PlantedBug};
 use crate::time::Instant;
 use crate::wire::{

@@ -2,9 +2,9 @@
 //! no automatic failover without a cause, never to a Failed group, the failure
 //! policy's interface rows, and rejected frames changing nothing.
 
-use fover_protocol::replication::{self, CommandKind};
 use super::{Coverage, Obs, Timing, Verdict, View, Violation, property, sometimes};
 use crate::schedule::UnitName;
+use fover_protocol::replication::{self, CommandKind};
 use fover_protocol::wire::{Group, GroupState};
 
 /// State of the safety checker over one run.
@@ -131,7 +131,9 @@ impl Safety {
                         t,
                         Verdict::Safety,
                         property::REPLICATION_AUTHORITY,
-                        format!("the {unit} received {line:?} from its mate, a command that is never replicated ({kind:?})"),
+                        format!(
+                            "the {unit} received {line:?} from its mate, a command that is never replicated ({kind:?})"
+                        ),
                     );
                 }
             }
