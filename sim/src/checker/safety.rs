@@ -382,6 +382,7 @@ mod tests {
             policy: [InterfacePolicy::Count(1); 2],
             drift_ppm_max: 0,
             keys_match: true,
+            context_groups: Default::default(),
         }
     }
 
@@ -393,6 +394,7 @@ mod tests {
             monitored: [2; 2],
             suspended: false,
             failover_on: true,
+            ..UnitView::off()
         }
     }
 
