@@ -52,6 +52,7 @@ mod group;
 mod iface;
 mod requests;
 mod rules;
+mod show;
 mod timer;
 
 pub use group::{HistoryEntry, Reason};
