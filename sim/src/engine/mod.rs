@@ -89,21 +89,10 @@ pub fn run_command(
     }
 }
 
-/// The output of a `show` command on a unit.
-pub fn run_show(unit: &fover_protocol::Unit, command: &str) -> String {
-    use fover_protocol::wire::Group;
-    let mut out = String::new();
-    let cfg = unit.config();
-    out.push_str(&format!("Failover {}\n", if unit.failover_enabled() { "On" } else { "Off" }));
-    out.push_str(&format!("Failover unit {}\n", cfg.role));
-    out.push_str(&format!("This host: {}\n", cfg.role));
-    for g in [Group::One, Group::Two] {
-        out.push_str(&format!("\t\tGroup {g}\t\tState:\t\t{}\n", unit.group_state(g)));
-    }
-    if command.trim() != "show failover" {
-        out.push_str(&format!("({command:?}: only `show failover` is modelled in this build)\n"));
-    }
-    out
+/// The output of a `show` command on a unit at `now` (its own clock), or
+/// the error that names the commands it answers.
+pub fn run_show(unit: &fover_protocol::Unit, now: fover_protocol::Instant, command: &str) -> String {
+    unit.show(now, command).unwrap_or_else(|e| format!("{e}\n"))
 }
 
 /// Ends a run: the verdict record and the outcome.
