@@ -81,6 +81,9 @@ pub fn run_command(
     context: &str,
     line: &str,
 ) -> Result<String, String> {
+    if fover_protocol::cli::parse_show_command(line) != Ok(None) {
+        return unit.show(now, line).map_err(|e| e.to_string());
+    }
     match fover_protocol::cli::parse_failover_command(line) {
         Err(e) => Err(e.to_string()),
         Ok(Some(cmd)) if context == "system" => unit.handle_command(now, cmd).map_err(|e| e.to_string()),
