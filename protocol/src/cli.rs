@@ -1,4 +1,5 @@
-//! The text form of the failover commands a [`crate::unit::Command`] types.
+//! The text form of the failover commands a [`crate::unit::Command`] types, and of the
+//! `show` commands ([`parse_show_command`]).
 //!
 //! ```
 //! use fover_protocol::cli::parse_failover_command;
@@ -10,6 +11,7 @@
 //! ```
 
 use crate::config::InterfacePolicy;
+use crate::show::{ShowCommand, ShowError};
 use crate::unit::{Command, GroupOption};
 use crate::wire::{Group, Role};
 use core::time::Duration;
@@ -124,6 +126,16 @@ pub fn parse_failover_command(line: &str) -> Result<Option<Command>, CliError> {
     Ok(Some(cmd))
 }
 
+/// Parses a `show` line. `Ok(None)` means the line is not a `show` command at
+/// all; an unknown `show` command is an error that lists the known ones. The
+/// unit answers with [`crate::Unit::show`].
+pub fn parse_show_command(line: &str) -> Result<Option<ShowCommand>, ShowError> {
+    match line.split_whitespace().next() {
+        Some(w) if w.eq_ignore_ascii_case("show") => ShowCommand::parse(line).map(Some),
+        _ => Ok(None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +148,13 @@ mod tests {
             Ok(Some(Command::FailoverReset(Some(Group::One))))
         );
         assert!(parse_failover_command("failover active group 3").is_err());
+    }
+
+    #[test]
+    fn show_lines_parse_apart_from_failover_commands() {
+        assert_eq!(parse_show_command("show failover history"), Ok(Some(ShowCommand::FailoverHistory)));
+        assert_eq!(parse_show_command("failover active"), Ok(None));
+        assert!(parse_show_command("show failover nonsense").is_err());
     }
 
     #[test]

@@ -53,6 +53,7 @@ mod group;
 mod iface;
 mod requests;
 mod rules;
+mod show;
 mod timer;
 
 pub use config_plane::{FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD, default_running_config};

@@ -173,9 +173,10 @@ impl Engine {
                 self.drain(unit);
             }
             UnitAction::Show { unit, command } => {
+                let now = self.core.local(unit, self.now);
                 let output = match self.units[unit.index()].as_ref() {
                     None => "(the unit is powered off)".to_owned(),
-                    Some(x) => crate::engine::run_show(x, &command),
+                    Some(x) => crate::engine::run_show(x, now, &command),
                 };
                 self.core.record(
                     self.now,

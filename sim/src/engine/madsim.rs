@@ -327,8 +327,8 @@ async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, St
                     send_control(
                         &world,
                         unit,
-                        Control::With(Box::new(move |x, _now| {
-                            let output = super::run_show(x, &command);
+                        Control::With(Box::new(move |x, now| {
+                            let output = super::run_show(x, now, &command);
                             let t = w.t();
                             let mut s = w.lock();
                             s.core.record(

@@ -81,6 +81,9 @@ pub fn run_command(
     context: &str,
     line: &str,
 ) -> Result<String, String> {
+    if fover_protocol::cli::parse_show_command(line) != Ok(None) {
+        return unit.show(now, line).map_err(|e| e.to_string());
+    }
     match fover_protocol::cli::parse_failover_command(line) {
         Err(e) => Err(e.to_string()),
         Ok(Some(cmd)) if context == "system" => unit.handle_command(now, cmd).map_err(|e| e.to_string()),
@@ -96,21 +99,10 @@ pub fn run_command(
     }
 }
 
-/// The output of a `show` command on a unit.
-pub fn run_show(unit: &fover_protocol::Unit, command: &str) -> String {
-    use fover_protocol::wire::Group;
-    let mut out = String::new();
-    let cfg = unit.config();
-    out.push_str(&format!("Failover {}\n", if unit.failover_enabled() { "On" } else { "Off" }));
-    out.push_str(&format!("Failover unit {}\n", cfg.role));
-    out.push_str(&format!("This host: {}\n", cfg.role));
-    for g in [Group::One, Group::Two] {
-        out.push_str(&format!("\t\tGroup {g}\t\tState:\t\t{}\n", unit.group_state(g)));
-    }
-    if command.trim() != "show failover" {
-        out.push_str(&format!("({command:?}: only `show failover` is modelled in this build)\n"));
-    }
-    out
+/// The output of a `show` command on a unit at `now` (its own clock), or
+/// the error that names the commands it answers.
+pub fn run_show(unit: &fover_protocol::Unit, now: fover_protocol::Instant, command: &str) -> String {
+    unit.show(now, command).unwrap_or_else(|e| format!("{e}\n"))
 }
 
 /// Ends a run: the verdict record and the outcome.
