@@ -526,7 +526,9 @@ fn render_host(out: &mut String, label: &str, host: &HostView) {
     // `  This host:    Primary` / `  Other host:   Secondary`: the value starts in column 16.
     outln!(out, "  {:<14}{}", format!("{label}:"), host.role);
     for g in &host.groups {
-        outln!(out, "  {:<14}{:<16}{}", format!("Group {}", g.group), "State:", g.state);
+        // At column 0, unlike the appliance's indented line: the common
+        // TextFSM template (ntc-templates) anchors `Group N State:` there.
+        outln!(out, "{:<16}{:<16}{}", format!("Group {}", g.group), "State:", g.state);
         outln!(out, "{:16}{:<16}{} (sec)", "", "Active time:", g.active_time_s);
     }
     outln!(out);
