@@ -261,3 +261,19 @@ fn configuration_commands_are_refused_during_a_full_sync() {
     assert!(in_sync(&pair));
     assert!(pair.cli(S, "system", "hostname after-sync").is_ok());
 }
+
+/// `show failover` reads addresses and hostname from the running config, so
+/// a replicated `ip address` change shows on both units.
+#[test]
+fn show_failover_reads_addresses_from_the_running_config() {
+    let mut pair = settled(2, None, |_| {}).unwrap();
+    pair.run_for(secs(1));
+    let show = |pair: &Pair, role: Role| pair.unit(role).unwrap().show(pair.local_now(role), "show failover").unwrap();
+    assert!(show(&pair, P).contains("admin Interface if0 (10.1.1.1): Normal"), "{}", show(&pair, P));
+    assert!(show(&pair, S).contains("admin Interface if0 (10.1.1.2): Normal"), "{}", show(&pair, S));
+    pair.cli(P, "admin", "interface if0").unwrap();
+    pair.cli(P, "admin", " ip address 172.16.0.1 255.255.255.0 standby 172.16.0.2").unwrap();
+    pair.run_for(secs(1));
+    assert!(show(&pair, P).contains("admin Interface if0 (172.16.0.1): Normal"), "{}", show(&pair, P));
+    assert!(show(&pair, S).contains("admin Interface if0 (172.16.0.2): Normal"), "{}", show(&pair, S));
+}

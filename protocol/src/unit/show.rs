@@ -51,7 +51,47 @@ impl Unit {
     /// [`DeviceInfo`] defaults and its data interfaces numbered
     /// ([`DeviceInfo::numbered`]).
     pub fn show(&self, now: Instant, command: &str) -> Result<String, ShowError> {
-        self.show_with(now, command, &DeviceInfo::numbered(self.config.interfaces.len()))
+        self.show_with(now, command, &self.device_info())
+    }
+
+    /// What `show` prints that lives in the running config and flash: the
+    /// hostname, each data interface's `ip address` (from its context's
+    /// `interface` block, by name) and the activation key; the rest defaults.
+    pub fn device_info(&self) -> DeviceInfo {
+        use crate::running::{Command as Rc, IpAddress};
+        use crate::wire::Space;
+        let running = self.running_config();
+        let mut device = DeviceInfo::default();
+        for line in running.system().lines() {
+            if let Rc::Hostname(h) = line.command() {
+                device.hostname = h.clone();
+            }
+        }
+        device.interface_addresses = self
+            .config
+            .interfaces
+            .iter()
+            .map(|iface| {
+                let ctx = running.space(&Space::Context(iface.context.clone()))?;
+                let mut current = None;
+                let mut found = None;
+                for line in ctx.lines() {
+                    match line.command() {
+                        Rc::Interface { name } => current = Some(name.clone()),
+                        Rc::IpAddress(IpAddress::Static { address, mask, standby })
+                            if line.is_sub() && current.as_deref() == Some(iface.name.as_str()) =>
+                        {
+                            found = Some(show::InterfaceAddress { address: *address, mask: *mask, standby: *standby });
+                        }
+                        _ if !line.is_sub() => current = None,
+                        _ => {}
+                    }
+                }
+                found
+            })
+            .collect();
+        device.activation_key = self.flash().activation_key();
+        device
     }
 
     /// The output of a `show` command at `now`, with what the unit does not
