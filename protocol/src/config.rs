@@ -120,6 +120,43 @@ impl InterfaceConfig {
     }
 }
 
+/// The hardware and licensing facts a unit checks against its mate's before
+/// they pair (PROTOCOL.md section 9). The license itself comes from the
+/// activation key in flash, bound to `serial`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Device {
+    /// Hardware model, e.g. `ASA5520`.
+    pub model: String,
+    /// Serial number: activation keys are bound to it.
+    pub serial: String,
+    pub ram_mb: u32,
+    /// `firewall transparent` (else routed).
+    pub transparent: bool,
+    /// The license the unit was delivered with: a fresh flash holds its
+    /// activation key (see `flash::Flash::factory`).
+    pub factory_license: crate::license::License,
+}
+
+impl Device {
+    /// An ASA 5520 with an Unrestricted license for 20 contexts; the serial
+    /// number differs by role so that keys are per unit.
+    pub fn default_for(role: Role) -> Device {
+        Device {
+            model: "ASA5520".into(),
+            serial: match role {
+                Role::Primary => "JMX1000P001".into(),
+                Role::Secondary => "JMX1000S002".into(),
+            },
+            ram_mb: 512,
+            transparent: false,
+            factory_license: crate::license::License {
+                kind: crate::license::LicenseKind::Unrestricted,
+                features: crate::license::Features { contexts: 20, vpn_peers: 750 },
+            },
+        }
+    }
+}
+
 /// A security context and the group it belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ContextConfig {
@@ -160,6 +197,9 @@ pub struct UnitConfig {
     pub version: SoftwareVersion,
     /// A known-wrong behaviour to switch on (see [`crate::planted`]); `None` in real use.
     pub planted_bug: Option<crate::planted::PlantedBug>,
+    /// Hardware and licensing facts checked at pairing. `None`: the default
+    /// for the unit's role ([`Device::default_for`]).
+    pub device: Option<Device>,
 }
 
 impl Default for UnitConfig {
@@ -176,6 +216,7 @@ impl Default for UnitConfig {
             failover_key: None,
             version: SoftwareVersion { major: 7, minor: 2, patch: 4 },
             planted_bug: None,
+            device: None,
         }
     }
 }
@@ -291,6 +332,11 @@ impl UnitConfig {
             }
         }
         Ok(())
+    }
+
+    /// The hardware and licensing facts of this unit.
+    pub fn device(&self) -> Device {
+        self.device.clone().unwrap_or_else(|| Device::default_for(self.role))
     }
 
     /// The group that owns a context (group 1 for an unknown context).

@@ -360,6 +360,14 @@ impl Flash {
         }
     }
 
+    /// A new unit's flash: empty but for the activation key of the license it
+    /// was delivered with, bound to its serial number.
+    pub fn factory(size_bytes: u64, serial: &str, license: &License) -> Flash {
+        let mut flash = Flash::new(size_bytes);
+        flash.activation_key = Some(license::generate_key(serial, license));
+        flash
+    }
+
     /// `activation-key ...`: verifies the key for this unit's `serial` and, if
     /// valid, stores it (replacing the previous one). Returns the new license.
     pub fn install_activation_key(&mut self, serial: &str, text: &str) -> Result<License, LicenseError> {

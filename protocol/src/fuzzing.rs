@@ -167,6 +167,21 @@ pub fn sample_message(kind: Kind) -> Message {
             },
         ),
         Kind::WriteMemory => control(6, Control::WriteMemory { space: Space::System, all: true }),
+        Kind::Pairing => control(
+            10,
+            Control::Pairing(crate::wire::Pairing {
+                model: "ASA5520".to_owned(),
+                ram_mb: 512,
+                flash_bytes: 256 << 20,
+                interfaces: vec![crate::wire::InterfaceCount { hardware: "GigabitEthernet".to_owned(), count: 4 }],
+                modes: 6,
+                version: SoftwareVersion { major: 7, minor: 2, patch: 4 },
+                license: 1,
+                contexts: 20,
+                vpn_peers: 750,
+                addressing: 0,
+            }),
+        ),
         Kind::WriteStandby => control(7, Control::WriteStandby { space: admin() }),
         Kind::StateUpdate => control(
             8,

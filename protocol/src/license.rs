@@ -439,6 +439,74 @@ impl PairingInfo {
     }
 }
 
+const MODE_TRANSPARENT: u8 = 1;
+const MODE_MULTIPLE: u8 = 2;
+const MODE_ACTIVE_ACTIVE: u8 = 4;
+const ADDR_DHCP: u8 = 1;
+const ADDR_PPPOE: u8 = 2;
+const ADDR_IPV6: u8 = 4;
+
+impl PairingInfo {
+    /// The form that travels to the mate.
+    pub fn to_wire(&self) -> crate::wire::Pairing {
+        let bit = |on: bool, b: u8| if on { b } else { 0 };
+        crate::wire::Pairing {
+            model: self.model.clone(),
+            ram_mb: self.ram_mb,
+            flash_bytes: self.flash_bytes,
+            interfaces: self
+                .interfaces
+                .iter()
+                .map(|(hardware, &count)| crate::wire::InterfaceCount { hardware: hardware.clone(), count })
+                .collect(),
+            modes: bit(self.firewall_mode == FirewallMode::Transparent, MODE_TRANSPARENT)
+                | bit(self.context_mode == ContextMode::Multiple, MODE_MULTIPLE)
+                | bit(self.failover_mode == FailoverMode::ActiveActive, MODE_ACTIVE_ACTIVE),
+            version: self.version,
+            license: self.license.kind.code(),
+            contexts: self.license.features.contexts,
+            vpn_peers: self.license.features.vpn_peers,
+            addressing: bit(self.failover_addressing.dhcp, ADDR_DHCP)
+                | bit(self.failover_addressing.pppoe, ADDR_PPPOE)
+                | bit(self.failover_addressing.ipv6, ADDR_IPV6),
+        }
+    }
+
+    /// Reads what the mate sent; an unknown license code is an error that names it.
+    pub fn from_wire(p: &crate::wire::Pairing) -> Result<PairingInfo, String> {
+        let kind = LicenseKind::from_code(p.license).ok_or_else(|| format!("unknown license code {}", p.license))?;
+        let mut interfaces = BTreeMap::new();
+        for i in &p.interfaces {
+            let n = interfaces.entry(i.hardware.clone()).or_insert(0u16);
+            *n = n.saturating_add(i.count);
+        }
+        Ok(PairingInfo {
+            model: p.model.clone(),
+            interfaces,
+            ram_mb: p.ram_mb,
+            flash_bytes: p.flash_bytes,
+            firewall_mode: if p.modes & MODE_TRANSPARENT != 0 {
+                FirewallMode::Transparent
+            } else {
+                FirewallMode::Routed
+            },
+            context_mode: if p.modes & MODE_MULTIPLE != 0 { ContextMode::Multiple } else { ContextMode::Single },
+            failover_mode: if p.modes & MODE_ACTIVE_ACTIVE != 0 {
+                FailoverMode::ActiveActive
+            } else {
+                FailoverMode::ActiveStandby
+            },
+            version: p.version,
+            license: License { kind, features: Features { contexts: p.contexts, vpn_peers: p.vpn_peers } },
+            failover_addressing: FailoverAddressing {
+                dhcp: p.addressing & ADDR_DHCP != 0,
+                pppoe: p.addressing & ADDR_PPPOE != 0,
+                ipv6: p.addressing & ADDR_IPV6 != 0,
+            },
+        })
+    }
+}
+
 /// Which unit a refusal is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Side {

@@ -215,13 +215,16 @@ impl Pair {
         assert_eq!(primary.role, Role::Primary, "the first configuration is the primary's");
         assert_eq!(secondary.role, Role::Secondary, "the second configuration is the secondary's");
         let slot = |config: UnitConfig, origin_s: u64| Slot {
+            flash: {
+                let d = config.device();
+                Flash::factory(FLASH_BYTES_DEFAULT, &d.serial, &d.factory_license)
+            },
             iface_up: vec![true; config.interfaces.len()],
             silent: vec![false; config.interfaces.len()],
             config,
             unit: None,
             clock: Clock { anchor_true: 0, anchor_local: origin_s * 1_000_000_000, ppm: 0 },
             boots: 0,
-            flash: Flash::new(FLASH_BYTES_DEFAULT),
         };
         let mut pair = Pair {
             slots: [slot(primary, 1_000), slot(secondary, 2_000)],

@@ -285,6 +285,7 @@ pub enum Kind {
     StateUpdate = 0x27,
     BulkSyncBegin = 0x28,
     BulkSyncEnd = 0x29,
+    Pairing = 0x2A,
 }
 
 impl Kind {
@@ -305,6 +306,7 @@ impl Kind {
         Kind::StateUpdate,
         Kind::BulkSyncBegin,
         Kind::BulkSyncEnd,
+        Kind::Pairing,
     ];
 
     /// The wire code.
@@ -340,6 +342,7 @@ impl Kind {
             Kind::StateUpdate => "state-update",
             Kind::BulkSyncBegin => "bulk-sync-begin",
             Kind::BulkSyncEnd => "bulk-sync-end",
+            Kind::Pairing => "pairing",
         }
     }
 
@@ -479,20 +482,86 @@ pub enum StateObject {
     GtpPdp { context: String, teid: u32, imsi: u64 },
 }
 
+/// Most kinds of physical interface a [`Pairing`] lists.
+pub const PAIRING_INTERFACE_TYPES_MAX: usize = 16;
+
+/// One kind of physical interface and how many of them a unit has.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct InterfaceCount {
+    pub hardware: String,
+    pub count: u16,
+}
+
+/// What a unit tells its mate so that both can check they may pair
+/// (PROTOCOL.md section 9; `license::PairingInfo` is its checked form).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Pairing {
+    pub model: String,
+    pub ram_mb: u32,
+    pub flash_bytes: u64,
+    /// At most [`PAIRING_INTERFACE_TYPES_MAX`] entries.
+    pub interfaces: Vec<InterfaceCount>,
+    /// Bit 0: transparent firewall; bit 1: multiple context mode; bit 2: Active/Active.
+    pub modes: u8,
+    pub version: SoftwareVersion,
+    /// The license kind's code (`license::LicenseKind`).
+    pub license: u8,
+    pub contexts: u16,
+    pub vpn_peers: u16,
+    /// Bit 0: DHCP, bit 1: PPPoE, bit 2: IPv6 on a failover interface.
+    pub addressing: u8,
+}
+
 /// The body of a control message (delivered exactly once, in order, by the channel).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum Control {
-    RoleRequest { group: Group, request: RoleRequestKind },
-    ConfigSyncBegin { sync_id: u32, scope: Space, lines: u32 },
-    ConfigSyncChunk { sync_id: u32, index: u32, lines: Vec<ConfigLine> },
-    ConfigSyncEnd { sync_id: u32, lines: u32, digest: u32 },
-    CommandReplication { space: Space, line: String, command_seq: u64 },
-    WriteMemory { space: Space, all: bool },
-    WriteStandby { space: Space },
-    StateUpdate { op: StateOp, object: StateObject },
-    BulkSyncBegin { sync_id: u32 },
-    BulkSyncEnd { sync_id: u32, objects: u32 },
+    RoleRequest {
+        group: Group,
+        request: RoleRequestKind,
+    },
+    ConfigSyncBegin {
+        sync_id: u32,
+        scope: Space,
+        lines: u32,
+    },
+    ConfigSyncChunk {
+        sync_id: u32,
+        index: u32,
+        lines: Vec<ConfigLine>,
+    },
+    ConfigSyncEnd {
+        sync_id: u32,
+        lines: u32,
+        digest: u32,
+    },
+    CommandReplication {
+        space: Space,
+        line: String,
+        command_seq: u64,
+    },
+    WriteMemory {
+        space: Space,
+        all: bool,
+    },
+    WriteStandby {
+        space: Space,
+    },
+    StateUpdate {
+        op: StateOp,
+        object: StateObject,
+    },
+    BulkSyncBegin {
+        sync_id: u32,
+    },
+    BulkSyncEnd {
+        sync_id: u32,
+        objects: u32,
+    },
+    /// Sent to every new boot of the mate; the receiver checks it may pair.
+    Pairing(Pairing),
 }
 
 impl Control {
@@ -509,6 +578,7 @@ impl Control {
             Control::StateUpdate { .. } => Kind::StateUpdate,
             Control::BulkSyncBegin { .. } => Kind::BulkSyncBegin,
             Control::BulkSyncEnd { .. } => Kind::BulkSyncEnd,
+            Control::Pairing(_) => Kind::Pairing,
         }
     }
 }
@@ -690,6 +760,11 @@ impl Message {
                 | Control::BulkSyncBegin { .. }
                 | Control::BulkSyncEnd { .. } => true,
                 Control::ConfigSyncBegin { scope, .. } => space(scope),
+                Control::Pairing(p) => {
+                    text(&p.model)
+                        && p.interfaces.len() <= PAIRING_INTERFACE_TYPES_MAX
+                        && p.interfaces.iter().all(|i| text(&i.hardware))
+                }
                 Control::ConfigSyncChunk { lines, .. } => {
                     lines.len() <= CHUNK_LINES_MAX && lines.iter().all(|l| space(&l.space) && text(&l.line))
                 }
@@ -786,6 +861,24 @@ fn encode_control(body: &Control, w: &mut Writer) {
         Control::BulkSyncEnd { sync_id, objects } => {
             w.u32(*sync_id);
             w.u32(*objects);
+        }
+        Control::Pairing(p) => {
+            w.text(&p.model);
+            w.u32(p.ram_mb);
+            w.u64(p.flash_bytes);
+            w.u16(u16::try_from(p.interfaces.len()).unwrap_or(u16::MAX));
+            for i in &p.interfaces {
+                w.text(&i.hardware);
+                w.u16(i.count);
+            }
+            w.u8(p.modes);
+            w.u8(p.version.major);
+            w.u8(p.version.minor);
+            w.u16(p.version.patch);
+            w.u8(p.license);
+            w.u16(p.contexts);
+            w.u16(p.vpn_peers);
+            w.u8(p.addressing);
         }
     }
 }
@@ -931,6 +1024,42 @@ fn decode_payload(kind: Kind, r: &mut Reader) -> Result<Message, DecodeError> {
         Kind::BulkSyncEnd => {
             control(r, |r| Ok(Control::BulkSyncEnd { sync_id: r.u32("sync id")?, objects: r.u32("object count")? }))?
         }
+        Kind::Pairing => control(r, |r| {
+            let model = r.text("model")?;
+            let ram_mb = r.u32("RAM")?;
+            let flash_bytes = r.u64("flash size")?;
+            let at = r.pos;
+            let count = r.u16("interface type count")? as usize;
+            if count > PAIRING_INTERFACE_TYPES_MAX {
+                return Err(DecodeError::TooMany {
+                    offset: at,
+                    field: "interface types",
+                    count,
+                    max: PAIRING_INTERFACE_TYPES_MAX,
+                });
+            }
+            let mut interfaces = Vec::with_capacity(count);
+            for _ in 0..count {
+                interfaces
+                    .push(InterfaceCount { hardware: r.text("interface hardware")?, count: r.u16("interface count")? });
+            }
+            Ok(Control::Pairing(Pairing {
+                model,
+                ram_mb,
+                flash_bytes,
+                interfaces,
+                modes: r.u8("modes")?,
+                version: SoftwareVersion {
+                    major: r.u8("version major")?,
+                    minor: r.u8("version minor")?,
+                    patch: r.u16("version patch")?,
+                },
+                license: r.u8("license kind")?,
+                contexts: r.u16("licensed contexts")?,
+                vpn_peers: r.u16("licensed VPN peers")?,
+                addressing: r.u8("failover addressing")?,
+            }))
+        })?,
     })
 }
 

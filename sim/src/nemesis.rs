@@ -417,12 +417,19 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
                 steps.push(Step::InterfaceUp { at_ms: at + len + 2 * ihold, unit, interface });
             }
             Family::FlashErase => {
+                // ROMMON ERASE loses the startup config and the activation key:
+                // the unit boots Restricted and refuses to pair. The operator
+                // enters the key again and reloads.
                 steps.push(Step::EraseFlash { at_ms: at, unit });
-                steps.push(Step::Crash {
-                    at_ms: at + 1,
-                    unit,
-                    reboot_after_ms: Some(rng.range(reboot_min, reboot_min.max(2_000))),
-                });
+                let reboot = rng.range(reboot_min, reboot_min.max(2_000));
+                steps.push(Step::Crash { at_ms: at + 1, unit, reboot_after_ms: Some(reboot) });
+                let keyed = at + 1 + reboot + rng.range(500, 3_000);
+                let device = fover_protocol::config::Device::default_for(unit.role());
+                let key = fover_protocol::license::generate_key(&device.serial, &device.factory_license);
+                let line = format!("activation-key {key}");
+                steps.push(Step::Command { at_ms: keyed, unit, context: "system".into(), line });
+                let reboot = rng.range(reboot_min, reboot_min.max(2_000));
+                steps.push(Step::Crash { at_ms: keyed + 100, unit, reboot_after_ms: Some(reboot) });
             }
             Family::Commands if rng.below(2) == 0 => {
                 let group = match rng.below(3) {

@@ -227,6 +227,18 @@ pub fn unit_configs(
                 .ok_or_else(|| format!("{unit}: extra interface {extra:?} is not context/interface"))?;
             ifaces.push(InterfaceConfig { context: ctx.into(), name: name.into(), monitored: true });
         }
+        let license_text = over.and_then(|o| o.license.as_deref()).unwrap_or(&pair.license);
+        let kind = fover_protocol::license::LicenseKind::parse(license_text)
+            .ok_or_else(|| format!("{unit}: license {license_text:?} is not one of UR, R, FO, FO_AA"))?;
+        let model = over.and_then(|o| o.model.clone()).unwrap_or_else(|| pair.model.clone());
+        let device = fover_protocol::config::Device {
+            model,
+            factory_license: fover_protocol::license::License {
+                kind,
+                features: fover_protocol::license::Features { contexts: 20, vpn_peers: 750 },
+            },
+            ..fover_protocol::config::Device::default_for(unit.role())
+        };
         let cfg = UnitConfig {
             role: unit.role(),
             failover_enabled: true,
@@ -246,6 +258,7 @@ pub fn unit_configs(
             failover_key,
             version,
             planted_bug: None,
+            device: Some(device),
         };
         cfg.validate().map_err(|e| format!("{unit}: {e}"))?;
         out.push(cfg);

@@ -127,6 +127,7 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
         config_digest: u.config_digest(),
         config_out_of_sync: u.config_out_of_sync(),
         config_syncing: u.config_sync().is_some(),
+        pairing_refused: u.pairing_refusal().is_some(),
     };
     for group in [Group::One, Group::Two] {
         let (failed, monitored) = u.failed_interfaces(group);
@@ -192,6 +193,10 @@ impl Core {
         let clock = |rng: &mut Rng| ClockModel::new(CLOCK_ORIGIN_NS + rng.range(0, 10_000) * MS, 0);
         let clocks = [clock(&mut rng), clock(&mut rng)];
         let timing = scenario.timing(&configs);
+        let flashes = [0, 1].map(|i| {
+            let d = configs[i].device();
+            Flash::factory(FLASH_BYTES_DEFAULT, &d.serial, &d.factory_license)
+        });
         Ok(Core {
             checkers: Checkers::new(timing),
             scenario,
@@ -210,7 +215,7 @@ impl Core {
             shows: Vec::new(),
             corrupted_in_flight: BTreeMap::new(),
             down_why: [None, None],
-            flashes: [Flash::new(FLASH_BYTES_DEFAULT), Flash::new(FLASH_BYTES_DEFAULT)],
+            flashes,
             erase_pending: [false; 2],
             running: [None, None],
         })
@@ -327,6 +332,10 @@ impl Core {
                     TEvent::UnitEvent { unit: u, text: format!("replicated from mate ({space}): {line}") },
                 );
                 self.observe(t_ns, Obs::ReplicatedReceived { unit, line });
+            }
+            Event::PairingRefused { reason } => {
+                self.record(t_ns, TEvent::UnitEvent { unit: u, text: format!("pairing refused: {reason}") });
+                self.observe(t_ns, Obs::PairingRefused { unit });
             }
             Event::LanTestPassed => {
                 self.record(t_ns, TEvent::UnitEvent { unit: u, text: Event::LanTestPassed.to_string() });

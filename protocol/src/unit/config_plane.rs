@@ -86,6 +86,12 @@ pub(super) struct ConfigPlane {
     /// A replicated command was applied while the peer was unreachable and
     /// not sent: the configs must be brought together by a full sync.
     resync_needed: bool,
+    /// The license the flash's activation key grants (see `pairing`).
+    pub(super) license: crate::license::License,
+    /// The mate boot this unit sent its pairing facts to.
+    pairing_sent_to: Option<u64>,
+    /// Pairing with this mate boot was refused, and why: the unit runs standalone.
+    pub(super) refused: Option<(u64, String)>,
     /// [`RunningConfig::digest`] as of the end of the last input.
     digest: u32,
     /// The running config may have changed during this input.
@@ -93,8 +99,11 @@ pub(super) struct ConfigPlane {
 }
 
 impl ConfigPlane {
-    pub(super) fn new(boot_nonce: u64, running: RunningConfig, flash: Flash) -> ConfigPlane {
+    pub(super) fn new(boot_nonce: u64, running: RunningConfig, flash: Flash, serial: &str) -> ConfigPlane {
         ConfigPlane {
+            license: flash.license(serial),
+            pairing_sent_to: None,
+            refused: None,
             flash,
             channel: Channel::new(boot_nonce),
             outbox: VecDeque::new(),
@@ -264,6 +273,9 @@ impl Unit {
         if kind.changes_configuration() && !self.peer_reachable() {
             self.s.cp.split_commands = self.s.cp.split_commands.saturating_add(1);
         }
+        if kind == CommandKind::LocalAction && replication::canonical_words(line).first().map(String::as_str) == Some("activation-key") {
+            return self.activation_key(line);
+        }
         match kind {
             CommandKind::Empty | CommandKind::Exec | CommandKind::LocalAction => {
                 refused(format!("{:?}: not a configuration or file command of this model", line.trim()))
@@ -311,6 +323,22 @@ impl Unit {
                 }
             }
         }
+    }
+
+    /// `activation-key 0x.. 0x.. 0x.. 0x..`: verified for this unit's serial
+    /// number and stored in flash; the unit runs the new license at once. A
+    /// mate refused before is paired again at its next boot or this unit's.
+    fn activation_key(&mut self, line: &str) -> Result<String, super::CommandError> {
+        let serial = self.config.device().serial;
+        let license = self
+            .s
+            .cp
+            .flash
+            .install_activation_key(&serial, line)
+            .map_err(|e| super::CommandError::Refused(format!("ERROR: {e}")))?;
+        self.s.cp.license = license;
+        self.flash_written();
+        Ok(format!("Licensed features for this platform: {license}\nThe flash activation key has been modified."))
     }
 
     /// Runs a file command on this unit's flash.
@@ -575,6 +603,11 @@ impl Unit {
                     self.start_full_sync(scope);
                 }
             }
+            Control::Pairing(p) => {
+                if let Some(boot) = self.s.cp.channel.peer_boot() {
+                    self.on_pairing(self.s.clock, boot, &p);
+                }
+            }
             // Role requests never come this way; connection state belongs to stateful failover.
             Control::RoleRequest { .. }
             | Control::StateUpdate { .. }
@@ -650,6 +683,11 @@ impl Unit {
             cp.channel_peer = cp.channel.peer_boot();
         }
         let peer_boot = cp.channel.peer_boot();
+        if peer_boot.is_some() && cp.pairing_sent_to != peer_boot {
+            cp.pairing_sent_to = peer_boot;
+            let info = self.pairing_info().to_wire();
+            self.s.cp.outbox.push_front(Control::Pairing(info));
+        }
         if me_g1_active
             && peer_g1_active == Some(false)
             && !split

@@ -308,6 +308,16 @@ impl Unit {
         self.rearm_interface_check(g);
     }
 
+    /// Forgets any test of interface `i` in progress (going standalone).
+    pub(super) fn stop_interface_test(&mut self, i: usize) {
+        let m = &mut self.s.ifaces[i];
+        m.phase = 0;
+        m.phase_end = None;
+        m.hold = None;
+        let status = if m.link_up { InterfaceStatus::Normal } else { InterfaceStatus::LinkDown };
+        self.set_interface_status(i, status);
+    }
+
     /// `[no] monitor-interface`: starts or stops monitoring `iface`.
     pub(super) fn set_monitored(&mut self, now: Instant, iface: IfaceId, monitored: bool) {
         let i = iface.0 as usize;

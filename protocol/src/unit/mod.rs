@@ -51,6 +51,7 @@ mod commands;
 mod config_plane;
 mod group;
 mod iface;
+mod pairing;
 mod requests;
 mod rules;
 mod show;
@@ -180,6 +181,8 @@ pub enum Event {
     /// The flash was written (a save, a file command, a key): its new contents,
     /// which survive a power cycle.
     FlashWritten { flash: Box<Flash> },
+    /// This unit cannot pair with its mate (the requirement that failed): it runs standalone.
+    PairingRefused { reason: String },
 }
 
 impl fmt::Display for Event {
@@ -203,6 +206,7 @@ impl fmt::Display for Event {
             Event::CommandReplicated { space, line } => write!(f, "replicated to mate ({space}): {line}"),
             Event::ReplicatedCommandReceived { space, line } => write!(f, "replicated from mate ({space}): {line}"),
             Event::FlashWritten { flash } => write!(f, "flash written ({} bytes used)", flash.used_bytes()),
+            Event::PairingRefused { reason } => write!(f, "pairing refused: {reason}"),
         }
     }
 }
@@ -339,7 +343,9 @@ impl Unit {
     /// Powers a unit on at `now` with the given settings and a boot nonce drawn
     /// by the caller (fresh at every power-on).
     pub fn new(config: UnitConfig, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
-        Unit::boot(config, Flash::new(FLASH_BYTES_DEFAULT), boot_nonce, now)
+        let device = config.device();
+        let flash = Flash::factory(FLASH_BYTES_DEFAULT, &device.serial, &device.factory_license);
+        Unit::boot(config, flash, boot_nonce, now)
     }
 
     /// Powers a unit on with the flash it kept across the power cycle: its
@@ -347,6 +353,7 @@ impl Unit {
     /// [`default_running_config`].
     pub fn boot(config: UnitConfig, flash: Flash, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
         config.validate()?;
+        let serial = config.device().serial;
         let running = if flash.startup(&Space::System).is_some() {
             flash.boot().map_err(|e| ConfigError::Invalid { field: "startup-config", detail: e.to_string() })?
         } else {
@@ -371,7 +378,7 @@ impl Unit {
                 iface_groups,
                 channel_seq: 0,
                 rng: boot_nonce ^ 0x6a09_e667_f3bc_c908,
-                cp: config_plane::ConfigPlane::new(boot_nonce, running, flash),
+                cp: config_plane::ConfigPlane::new(boot_nonce, running, flash, &serial),
             },
             config,
             out: Outputs::default(),
@@ -656,7 +663,10 @@ impl Unit {
                 "group {g}: Disabled only before power-on"
             );
             if s.mode == Mode::Standalone {
-                assert!(gm.state.is_active(), "group {g}: a standalone unit is active for every group");
+                assert!(
+                    gm.state.is_active() || (s.cp.refused.is_some() && gm.state == GroupState::Failed),
+                    "group {g}: a standalone unit is active for every group (a Failed one stays Failed)"
+                );
                 assert!(gm.request.is_none(), "group {g}: a standalone unit sends no role requests");
             }
         }
@@ -766,7 +776,16 @@ impl Unit {
     }
 
     fn on_frame(&mut self, now: Instant, link: Link, frame: Frame) {
-        if self.s.mode == Mode::Standalone || self.s.peer.retired_boots.contains(&frame.boot_nonce) {
+        if self.s.mode == Mode::Standalone
+            && !self.pairing_may_resume(
+                now,
+                frame.boot_nonce,
+                link == Link::Failover && matches!(frame.message, Message::UnitHello(_)),
+            )
+        {
+            return;
+        }
+        if self.s.peer.retired_boots.contains(&frame.boot_nonce) {
             return;
         }
         if let Link::Data(iface) = link {

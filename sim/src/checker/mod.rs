@@ -85,6 +85,8 @@ pub struct UnitView {
     pub config_out_of_sync: bool,
     /// A full config sync runs on this unit.
     pub config_syncing: bool,
+    /// This unit refused to pair with its mate and runs standalone.
+    pub pairing_refused: bool,
 }
 
 impl UnitView {
@@ -99,6 +101,7 @@ impl UnitView {
             config_digest: 0,
             config_out_of_sync: false,
             config_syncing: false,
+            pairing_refused: false,
         }
     }
     pub fn active(&self, g: Group) -> bool {
@@ -166,6 +169,10 @@ pub enum Obs {
     ReplicatedReceived {
         unit: UnitName,
         line: String,
+    },
+    /// A unit refused to pair with its mate (section 9): it runs standalone.
+    PairingRefused {
+        unit: UnitName,
     },
     /// The unit's `invariants()` panicked (caught by the engine).
     InvariantBroken {

@@ -106,6 +106,8 @@ impl Safety {
             },
             Obs::LanTestPassed { .. } => coverage.hit(sometimes::LAN_TEST_SAVED),
             Obs::Syslog { id: 709_006, .. } => coverage.hit(sometimes::SYNC),
+            // A refused pair runs each unit standalone (section 9): both active is expected.
+            Obs::PairingRefused { .. } => self.last_excuse = Some(t),
             Obs::Syslog { .. } => {}
             Obs::CommandReplicated { unit, space, line } => {
                 coverage.hit(sometimes::REPLICATED);
@@ -273,7 +275,10 @@ impl Safety {
     pub fn after_input(&mut self, t: u64, view: &View, coverage: &mut Coverage) -> Option<Violation> {
         let timing = &self.timing;
         let settle = timing.unit_holdtime_ns + 2 * timing.unit_polltime_ns;
-        if !timing.keys_match || !(view.path.failover || view.path.any_data) {
+        if !timing.keys_match
+            || !(view.path.failover || view.path.any_data)
+            || view.units.iter().any(|u| u.powered && u.pairing_refused)
+        {
             self.last_excuse = Some(t);
         }
         // A move a command asked for completes when the mate can be asked:
