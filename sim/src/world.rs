@@ -167,6 +167,8 @@ pub struct Core {
     pub erase_pending: [bool; 2],
     /// Each unit's running config as of its last change (for `expect` steps).
     pub running: [Option<RunningConfig>; 2],
+    /// Why each unit refused to pair with its mate, since its last boot.
+    pub pairing_refusal: [Option<String>; 2],
 }
 
 impl Core {
@@ -218,6 +220,7 @@ impl Core {
             flashes,
             erase_pending: [false; 2],
             running: [None, None],
+            pairing_refusal: [None, None],
         })
     }
 
@@ -281,6 +284,7 @@ impl Core {
     pub fn on_boot(&mut self, t_ns: u64, unit: UnitName, boot_nonce: u64) {
         let local_ns = self.local(unit, t_ns).0;
         self.down_why[unit.index()] = None;
+        self.pairing_refusal[unit.index()] = None;
         self.record(t_ns, TEvent::Boot { unit: unit.to_string(), boot_nonce, local_ns });
         self.observe(t_ns, Obs::Boot { unit });
     }
@@ -334,6 +338,7 @@ impl Core {
                 self.observe(t_ns, Obs::ReplicatedReceived { unit, line });
             }
             Event::PairingRefused { reason } => {
+                self.pairing_refusal[unit.index()] = Some(reason.clone());
                 self.record(t_ns, TEvent::UnitEvent { unit: u, text: format!("pairing refused: {reason}") });
                 self.observe(t_ns, Obs::PairingRefused { unit });
             }
@@ -600,18 +605,65 @@ impl Core {
             }
         }
         self.check_expect_config(e, &mut failures, &mut observed, &mut described);
-        let unsupported: Vec<(&str, &str)> = [
-            ("connections_survived", e.connections_survived.is_some(), "stateful failover"),
-            ("pairing", e.pairing.is_some(), "pairing checks during negotiation"),
-        ]
-        .into_iter()
-        .filter(|(_, on, _)| *on)
-        .map(|(k, _, what)| (k, what))
-        .collect();
+        if e.pairing.is_some() || e.reason.is_some() {
+            self.check_expect_pairing(e, &mut failures, &mut observed, &mut described);
+        }
+        let unsupported: Vec<(&str, &str)> =
+            [("connections_survived", e.connections_survived.is_some(), "stateful failover")]
+                .into_iter()
+                .filter(|(_, on, _)| *on)
+                .map(|(k, _, what)| (k, what))
+                .collect();
         for (key, what) in unsupported {
             failures.push(format!("`{key}` cannot be checked yet: this build has no {what}"));
         }
         self.push_expect(t_ns, e, failures, observed, described);
+    }
+
+    /// `pairing = "refused" | "ok"` and `reason` (a word the refusal names):
+    /// of `unit`, or of either unit when none is named.
+    fn check_expect_pairing(
+        &self,
+        e: &Expect,
+        failures: &mut Vec<String>,
+        observed: &mut Vec<String>,
+        described: &mut Vec<String>,
+    ) {
+        let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(UnitName::BOTH.to_vec());
+        let refusals: Vec<(UnitName, &str)> = targets
+            .iter()
+            .filter(|u| self.views[u.index()].pairing_refused)
+            .filter_map(|u| self.pairing_refusal[u.index()].as_deref().map(|r| (*u, r)))
+            .collect();
+        for (u, r) in &refusals {
+            observed.push(format!("the {u} refused to pair: {r}"));
+        }
+        if refusals.is_empty() {
+            observed.push("no refusal to pair".into());
+        }
+        match e.pairing.as_deref() {
+            Some("refused") => {
+                described.push("pairing refused".into());
+                if refusals.is_empty() {
+                    failures.push("expected a refusal to pair, and there is none".into());
+                }
+            }
+            Some("ok") => {
+                described.push("pairing accepted".into());
+                if !refusals.is_empty() {
+                    failures.push("expected the units to pair, and pairing was refused".into());
+                }
+            }
+            Some(other) => failures.push(format!("pairing = {other:?}: expected \"refused\" or \"ok\"")),
+            None => {}
+        }
+        if let Some(word) = &e.reason {
+            described.push(format!("the refusal names {word:?}"));
+            let named = refusals.iter().any(|(_, r)| r.to_lowercase().contains(&word.to_lowercase()));
+            if !named {
+                failures.push(format!("no refusal to pair names {word:?}"));
+            }
+        }
     }
 
     /// The configuration keys of an `expect` step.

@@ -273,7 +273,9 @@ impl Unit {
         if kind.changes_configuration() && !self.peer_reachable() {
             self.s.cp.split_commands = self.s.cp.split_commands.saturating_add(1);
         }
-        if kind == CommandKind::LocalAction && replication::canonical_words(line).first().map(String::as_str) == Some("activation-key") {
+        if kind == CommandKind::LocalAction
+            && replication::canonical_words(line).first().map(String::as_str) == Some("activation-key")
+        {
             return self.activation_key(line);
         }
         match kind {
@@ -693,7 +695,7 @@ impl Unit {
             && !split
             && peer_boot.is_some()
             && peer_boot == self.s.peer.boot
-            && self.s.cp.synced_peer != peer_boot
+            && (self.s.cp.synced_peer != peer_boot || self.s.cp.resync_needed)
             && self.s.cp.sync.is_none()
         {
             self.start_full_sync(None);
