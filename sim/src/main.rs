@@ -506,6 +506,9 @@ fn cmd_shrink(
     engines: Vec<EngineKind>,
 ) -> Result<ExitCode, String> {
     use fover_sim::shrink;
+    for e in &engines {
+        check_engine(*e)?;
+    }
     let (header, records) = fover_traces::io::read_file(&trace)?;
     let out = out.unwrap_or_else(|| shrink::default_out(&trace));
     let recorded = records.iter().rev().find_map(|r| match &r.event {
@@ -523,9 +526,6 @@ fn cmd_shrink(
         header.scenario.get("step").and_then(|s| s.as_array()).map_or(0, Vec::len)
     ))?;
     sweep::quiet_panics();
-    for e in &engines {
-        check_engine(*e)?;
-    }
     let options = shrink::Options { max_runs, margin_ms, also: engines };
     let shrunk = shrink::shrink_trace(&header, &records, &options).map_err(|e| format!("{}: {e}", trace.display()))?;
     let scenario_file = shrunk.write(&trace, &out)?;
