@@ -219,9 +219,7 @@ impl Session {
         self.next_seq += 1;
         let flags = if self.cipher.is_some() { FLAG_SEALED } else { 0 };
         let frame = Frame { sender: self.role, flags, seq, boot_nonce: self.boot_nonce, message };
-        // Room for the frame and its trailer: no reallocation on the way.
-        let mut bytes = Vec::with_capacity(96);
-        wire::encode_into(&frame, &mut bytes);
+        let mut bytes = wire::encode(&frame);
         match &self.cipher {
             None => {
                 let crc = crc32fast::hash(&bytes);

@@ -641,15 +641,7 @@ pub fn decode(bytes: &[u8]) -> Result<Frame, DecodeError> {
 /// Encodes a frame. Callers keep text and lists within the limits of this
 /// module (see [`Frame::fits`]); the unit validates what it accepts.
 pub fn encode(frame: &Frame) -> Vec<u8> {
-    let mut out = Vec::with_capacity(64);
-    encode_into(frame, &mut out);
-    out
-}
-
-/// [`encode`], appending to `out` (which may hold room for a trailer, or be reused).
-pub fn encode_into(frame: &Frame, out: &mut Vec<u8>) {
-    let start = out.len();
-    let mut w = Writer(core::mem::take(out));
+    let mut w = Writer(Vec::with_capacity(64));
     w.u16(MAGIC);
     w.u8(WIRE_VERSION);
     w.u8(frame.message.kind().code());
@@ -659,11 +651,11 @@ pub fn encode_into(frame: &Frame, out: &mut Vec<u8>) {
     w.u64(frame.boot_nonce);
     w.u32(0); // payload length, patched below
     encode_payload(&frame.message, &mut w);
-    let payload_len = u32::try_from(w.0.len().saturating_sub(start + HEADER_LEN)).unwrap_or(u32::MAX);
-    if let Some(field) = w.0.get_mut(start + PAYLOAD_LEN_OFFSET..start + HEADER_LEN) {
+    let payload_len = u32::try_from(w.0.len().saturating_sub(HEADER_LEN)).unwrap_or(u32::MAX);
+    if let Some(field) = w.0.get_mut(PAYLOAD_LEN_OFFSET..HEADER_LEN) {
         field.copy_from_slice(&payload_len.to_be_bytes());
     }
-    *out = w.0;
+    w.0
 }
 
 impl Frame {
