@@ -90,18 +90,45 @@ pub fn measure(
     })
 }
 
-/// The whole benchmark: every available engine, 1 and 2 workers, and the ceiling.
-pub fn run_all(seed: u64, minutes: u64, runs: u64, engines: &[EngineKind]) -> Result<Vec<BenchRow>, String> {
+/// One configuration of the benchmark (`fover bench --only`): for profiling a single one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Only {
+    /// Checkers and sweep recording, one worker, per engine.
+    Sweep,
+    /// Checkers and sweep recording, two workers, per engine.
+    Sweep2,
+    /// Checkers and full recording (frames too), one worker, fast engine.
+    Full,
+    /// The state machines alone, one worker, fast engine.
+    Ceiling,
+}
+
+/// The whole benchmark: every available engine, 1 and 2 workers, and the ceiling
+/// (or only the configurations in `only`, when it is not empty).
+pub fn run_all(
+    seed: u64,
+    minutes: u64,
+    runs: u64,
+    engines: &[EngineKind],
+    only: &[Only],
+) -> Result<Vec<BenchRow>, String> {
     let scenario = standard_scenario(seed, minutes);
+    let wanted = |o: Only| only.is_empty() || only.contains(&o);
     let mut rows = Vec::new();
     for &engine in engines {
-        for jobs in [1, 2] {
-            rows.push(measure(engine, &scenario, RecordLevel::NoFrames, jobs, runs * jobs as u64)?);
+        for (jobs, o) in [(1, Only::Sweep), (2, Only::Sweep2)] {
+            if wanted(o) {
+                rows.push(measure(engine, &scenario, RecordLevel::NoFrames, jobs, runs * jobs as u64)?);
+            }
         }
     }
     if engines.contains(&EngineKind::Fast) {
-        rows.push(measure(EngineKind::Fast, &scenario, RecordLevel::Full, 1, runs)?);
-        rows.push(measure(EngineKind::Fast, &scenario, RecordLevel::Off, 1, runs)?);
+        if wanted(Only::Full) {
+            rows.push(measure(EngineKind::Fast, &scenario, RecordLevel::Full, 1, runs)?);
+        }
+        if wanted(Only::Ceiling) {
+            rows.push(measure(EngineKind::Fast, &scenario, RecordLevel::Off, 1, runs)?);
+        }
     }
     Ok(rows)
 }

@@ -114,11 +114,27 @@ pub struct Delivery {
     pub duplicate: bool,
 }
 
+/// The copies of a delivered frame: the frame, and maybe a duplicate.
+/// (Not a `Vec`: one allocation less per frame.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Copies {
+    pub first: Delivery,
+    pub duplicate: Option<Delivery>,
+}
+
+impl IntoIterator for Copies {
+    type Item = Delivery;
+    type IntoIter = core::iter::Chain<core::iter::Once<Delivery>, core::option::IntoIter<Delivery>>;
+    fn into_iter(self) -> Self::IntoIter {
+        core::iter::once(self.first).chain(self.duplicate)
+    }
+}
+
 /// What the fabric does with one frame.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     Dropped(DropReason),
-    Deliver(Vec<Delivery>),
+    Deliver(Copies),
 }
 
 /// Whether the units have a working path to learn that the other is alive:
@@ -292,7 +308,9 @@ impl Fabric {
     }
 
     /// Decides the fate of one frame sent by `from` on `link` at true time `now`.
-    pub fn route(&mut self, now: u64, from: UnitName, link: LinkIdx, bytes: &[u8]) -> Route {
+    /// The frame's bytes become the delivered copy (no copy unless it is
+    /// corrupted or duplicated).
+    pub fn route(&mut self, now: u64, from: UnitName, link: LinkIdx, bytes: Vec<u8>) -> Route {
         let to = from.other();
         let Some(dir) = self.links.get_mut(link).map(|l| &mut l[from.index()]) else {
             self.dropped[5] += 1;
@@ -312,7 +330,7 @@ impl Fabric {
             if dir.cut {
                 break 'drop Some(DropReason::Cut);
             }
-            if let Ok(header) = wire::decode_header(bytes) {
+            if let Ok(header) = wire::decode_header(&bytes) {
                 for rule in dir.drops.iter_mut() {
                     let live = rule.until_ns.is_none_or(|u| now < u) && rule.remaining != Some(0);
                     if live && rule.kind == header.kind {
@@ -348,24 +366,29 @@ impl Fabric {
             base += self.rng.range(2 * MS, 50 * MS);
             self.reordered += 1;
         }
-        let mut copy = bytes.to_vec();
+        let mut copy = bytes;
+        let mut original = None;
         let mut corrupted = false;
         if self.rng.chance(corrupt_p) && !copy.is_empty() {
+            let sent = copy.clone();
             let flips = self.rng.range(1, 3);
             for _ in 0..flips {
                 let at = self.rng.below(copy.len() as u64) as usize;
                 copy[at] ^= 1 << self.rng.below(8);
             }
-            corrupted = copy != bytes;
+            corrupted = copy != sent;
             self.corrupted += corrupted as u64;
+            original = Some(sent);
         }
-        let mut out = vec![Delivery { delay_ns: base, bytes: copy, corrupted, duplicate: false }];
+        let first = Delivery { delay_ns: base, bytes: copy, corrupted, duplicate: false };
+        let mut duplicate = None;
         if self.rng.chance(dup_p) {
             let extra = self.rng.range(0, 5 * MS);
-            out.push(Delivery { delay_ns: base + extra, bytes: bytes.to_vec(), corrupted: false, duplicate: true });
+            let bytes = original.unwrap_or_else(|| first.bytes.clone());
+            duplicate = Some(Delivery { delay_ns: base + extra, bytes, corrupted: false, duplicate: true });
             self.duplicated += 1;
         }
-        Route::Deliver(out)
+        Route::Deliver(Copies { first, duplicate })
     }
 
     /// Whether hellos and LAN tests have a working path now. A delay of
@@ -442,12 +465,12 @@ mod tests {
         let mut f = fabric();
         let hello = Session::new(Role::Primary, 1, None).seal(Message::LanTest(LanTest { nonce: 1 }));
         f.cut(&LinkName::Failover, Direction::PrimaryToSecondary).unwrap();
-        assert_eq!(f.route(0, UnitName::Primary, LINK_FAILOVER, &hello), Route::Dropped(DropReason::Cut));
-        assert!(matches!(f.route(0, UnitName::Secondary, LINK_FAILOVER, &hello), Route::Deliver(_)));
+        assert_eq!(f.route(0, UnitName::Primary, LINK_FAILOVER, hello.clone()), Route::Dropped(DropReason::Cut));
+        assert!(matches!(f.route(0, UnitName::Secondary, LINK_FAILOVER, hello.clone()), Route::Deliver(_)));
         f.heal(&LinkName::All, Direction::Both).unwrap();
         f.drop_kind(&LinkName::Failover, Direction::Both, Kind::LanTest, Some(1), None).unwrap();
-        assert_eq!(f.route(0, UnitName::Primary, LINK_FAILOVER, &hello), Route::Dropped(DropReason::DropByKind));
-        assert!(matches!(f.route(0, UnitName::Primary, LINK_FAILOVER, &hello), Route::Deliver(_)));
+        assert_eq!(f.route(0, UnitName::Primary, LINK_FAILOVER, hello.clone()), Route::Dropped(DropReason::DropByKind));
+        assert!(matches!(f.route(0, UnitName::Primary, LINK_FAILOVER, hello.clone()), Route::Deliver(_)));
     }
 
     #[test]

@@ -113,6 +113,9 @@ enum Cmd {
         /// Engines to measure (default: every engine this build has).
         #[arg(long, value_enum, value_delimiter = ',')]
         engine: Vec<EngineKind>,
+        /// Measure only these configurations (default: all), e.g. one to profile.
+        #[arg(long, value_enum, value_delimiter = ',')]
+        only: Vec<fover_sim::bench::Only>,
         /// Print the rows as JSON lines too.
         #[arg(long)]
         json: bool,
@@ -159,6 +162,11 @@ enum Cmd {
         /// Simulated ms kept after the violation when the run is shortened.
         #[arg(long, default_value_t = 1_000)]
         margin_ms: u64,
+        /// Keep only schedules that fail the same way on each of these engines
+        /// (the trace's own engine shrinks; e.g. `--engines fast,madsim` in a
+        /// `cargo sim` build).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        engines: Vec<EngineKind>,
     },
     /// Look at a trace: a timeline in the terminal, or one HTML file with swimlanes.
     Trace {
@@ -449,7 +457,14 @@ fn cmd_scenario(
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn cmd_bench(minutes: u64, runs: u64, seed: u64, engines: Vec<EngineKind>, json: bool) -> Result<ExitCode, String> {
+fn cmd_bench(
+    minutes: u64,
+    runs: u64,
+    seed: u64,
+    engines: Vec<EngineKind>,
+    only: Vec<fover_sim::bench::Only>,
+    json: bool,
+) -> Result<ExitCode, String> {
     let engines: Vec<EngineKind> = if engines.is_empty() {
         [EngineKind::Fast, EngineKind::Madsim].into_iter().filter(|e| e.available()).collect()
     } else {
@@ -462,7 +477,7 @@ fn cmd_bench(minutes: u64, runs: u64, seed: u64, engines: Vec<EngineKind>, json:
         eprintln!("fover bench: warning: a debug build; measure a release build (`cargo sim bench`)");
     }
     sweep::quiet_panics();
-    let rows = fover_sim::bench::run_all(seed, minutes, runs.max(1), &engines)?;
+    let rows = fover_sim::bench::run_all(seed, minutes, runs.max(1), &engines, &only)?;
     print!("{}", fover_sim::bench::render(&rows, minutes));
     if json {
         for r in &rows {
@@ -483,8 +498,17 @@ fn cmd_replay(trace: PathBuf, until_ns: Option<u64>) -> Result<ExitCode, String>
     Ok(if report.identical() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-fn cmd_shrink(trace: PathBuf, out: Option<PathBuf>, max_runs: u32, margin_ms: u64) -> Result<ExitCode, String> {
+fn cmd_shrink(
+    trace: PathBuf,
+    out: Option<PathBuf>,
+    max_runs: u32,
+    margin_ms: u64,
+    engines: Vec<EngineKind>,
+) -> Result<ExitCode, String> {
     use fover_sim::shrink;
+    for e in &engines {
+        check_engine(*e)?;
+    }
     let (header, records) = fover_traces::io::read_file(&trace)?;
     let out = out.unwrap_or_else(|| shrink::default_out(&trace));
     let recorded = records.iter().rev().find_map(|r| match &r.event {
@@ -502,7 +526,7 @@ fn cmd_shrink(trace: PathBuf, out: Option<PathBuf>, max_runs: u32, margin_ms: u6
         header.scenario.get("step").and_then(|s| s.as_array()).map_or(0, Vec::len)
     ))?;
     sweep::quiet_panics();
-    let options = shrink::Options { max_runs, margin_ms };
+    let options = shrink::Options { max_runs, margin_ms, also: engines };
     let shrunk = shrink::shrink_trace(&header, &records, &options).map_err(|e| format!("{}: {e}", trace.display()))?;
     let scenario_file = shrunk.write(&trace, &out)?;
     let plant = shrunk.scenario.planted_bug.map(|b| format!(" --plant {b}")).unwrap_or_default();
@@ -550,12 +574,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Sweep(args) => cmd_sweep(args),
         Cmd::Run { seed, trace, verbose, nemesis } => cmd_run(seed, trace, verbose, nemesis),
-        Cmd::Bench { minutes, runs, seed, engine, json } => cmd_bench(minutes, runs, seed, engine, json),
+        Cmd::Bench { minutes, runs, seed, engine, only, json } => cmd_bench(minutes, runs, seed, engine, only, json),
         Cmd::Scenario { files, engine, trace_dir, verbose, plant } => {
             cmd_scenario(files, engine, trace_dir, verbose, plant)
         }
         Cmd::Replay { trace, until_ns } => cmd_replay(trace, until_ns),
-        Cmd::Shrink { trace, out, max_runs, margin_ms } => cmd_shrink(trace, out, max_runs, margin_ms),
+        Cmd::Shrink { trace, out, max_runs, margin_ms, engines } => {
+            cmd_shrink(trace, out, max_runs, margin_ms, engines)
+        }
         Cmd::Trace { command } => cmd_trace(command),
     };
     match result {

@@ -18,6 +18,11 @@
 //!    earlier, down to the start of their fault;
 //! 5. move faults later, up to the end of their window.
 //!
+//! With [`Options::also`] (`fover shrink --engines fast,madsim`), a candidate
+//! must also fail the same way on each of those engines: the result is a
+//! schedule that fails on all of them, not only on the engine that shrank it
+//! (whose timing alone a shrink may come to depend on).
+//!
 //! Every search is a bisection on milliseconds, stopped at
 //! [`RESOLUTION_MS`]; each accepted candidate was run and failed, so the
 //! result fails even where a bisection's monotonicity guess was wrong.
@@ -43,11 +48,14 @@ pub struct Options {
     pub max_runs: u32,
     /// Kept after the violation when the run is shortened.
     pub margin_ms: u64,
+    /// Engines besides the shrinking one on which every kept candidate must
+    /// fail the same way too (each run there counts against `max_runs`).
+    pub also: Vec<EngineKind>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { max_runs: 500, margin_ms: 1_000 }
+        Options { max_runs: 500, margin_ms: 1_000, also: Vec::new() }
     }
 }
 
@@ -92,12 +100,18 @@ pub enum ShrinkError {
     DifferentFailure { recorded: String, now: String },
     #[error("running the scenario: {0}")]
     Run(String),
+    #[error("the {engine} engine is not in this build: use `cargo sim shrink ...` (a --cfg madsim build)")]
+    EngineUnavailable { engine: &'static str },
+    #[error("on the {engine} engine the schedule {outcome}: there is nothing to shrink on both engines")]
+    NotFailingOn { engine: &'static str, outcome: String },
 }
 
 /// The result of a shrink.
 #[derive(Clone, Debug)]
 pub struct Shrunk {
     pub engine: EngineKind,
+    /// The other engines the shrunk scenario was checked to fail on ([`Options::also`]).
+    pub also: Vec<EngineKind>,
     /// The smallest failing scenario found, named `shrunk: PROPERTY (seed N)`.
     pub scenario: Scenario,
     pub failure: Failure,
@@ -123,6 +137,7 @@ struct Exhausted;
 
 struct Search {
     engine: EngineKind,
+    also: Vec<EngineKind>,
     target: Failure,
     runs: u32,
     max_runs: u32,
@@ -147,6 +162,15 @@ impl Search {
         };
         if Failure::of(&outcome).as_ref() != Some(&self.target) {
             return Ok(false);
+        }
+        for i in 0..self.also.len() {
+            if self.runs >= self.max_runs {
+                return Err(Exhausted);
+            }
+            self.runs += 1;
+            if fails_the_same_way(self.also[i], &candidate, &self.target).is_err() {
+                return Ok(false);
+            }
         }
         self.violation_ms = outcome.violation.map_or(0, |v| v.t_ns / MS);
         self.best = candidate;
@@ -419,6 +443,18 @@ fn closing_of(steps: &[Step], i: usize) -> Option<u64> {
     steps.iter().filter(|c| c.at_ms() >= open.at_ms() && closes(open, c)).map(Step::at_ms).min()
 }
 
+/// Runs `scenario` on `engine`: `Ok` if it fails as `target`, else what it did.
+fn fails_the_same_way(engine: EngineKind, scenario: &Scenario, target: &Failure) -> Result<(), String> {
+    match sweep::run_caught(engine, scenario, RecordLevel::NoFrames) {
+        Err(e) => Err(format!("does not run: {e}")),
+        Ok(o) => match Failure::of(&o) {
+            Some(f) if f == *target => Ok(()),
+            Some(f) => Err(format!("fails with {}, not {}", f.property, target.property)),
+            None => Err(format!("ends with the verdict {}", o.verdict.as_str())),
+        },
+    }
+}
+
 /// Shrinks a failing scenario. `expected`: the property the caller saw fail
 /// (from a trace), checked against a first run.
 pub fn shrink_scenario(
@@ -427,6 +463,12 @@ pub fn shrink_scenario(
     expected: Option<&str>,
     options: &Options,
 ) -> Result<Shrunk, ShrinkError> {
+    let also: Vec<EngineKind> = options.also.iter().copied().filter(|e| *e != engine).collect();
+    for e in std::iter::once(engine).chain(also.iter().copied()) {
+        if !e.available() {
+            return Err(ShrinkError::EngineUnavailable { engine: e.as_str() });
+        }
+    }
     let first = sweep::run_caught(engine, scenario, RecordLevel::NoFrames).map_err(ShrinkError::Run)?;
     let Some(target) = Failure::of(&first) else {
         return Err(ShrinkError::NotFailing { verdict: first.verdict.as_str().to_owned() });
@@ -436,10 +478,15 @@ pub fn shrink_scenario(
             return Err(ShrinkError::DifferentFailure { recorded: p.to_owned(), now: target.property });
         }
     }
+    for &e in &also {
+        fails_the_same_way(e, scenario, &target)
+            .map_err(|outcome| ShrinkError::NotFailingOn { engine: e.as_str(), outcome })?;
+    }
     let mut search = Search {
         engine,
+        also: also.clone(),
         target: target.clone(),
-        runs: 1,
+        runs: 1 + also.len() as u32,
         max_runs: options.max_runs.max(1),
         margin_ms: options.margin_ms,
         best: scenario.clone(),
@@ -470,6 +517,7 @@ pub fn shrink_scenario(
     };
     Ok(Shrunk {
         engine,
+        also,
         steps: (scenario.steps.len(), best.steps.len()),
         faults: (faults(scenario), faults(&best)),
         duration_ms: (scenario.duration_ms, best.duration_ms),
@@ -523,7 +571,7 @@ impl Shrunk {
         };
         let mut text = format!(
             "# Shrunk by `fover shrink` from {from} in {} runs: {} -> {} steps, {} -> {} ms.\n\
-             # It fails with {} {}: {}\n\
+             # It fails with {} {}{}: {}\n\
              # Run it: fover scenario {file_name}{engine}{plant}{build}\n\n",
             self.runs,
             self.steps.0,
@@ -532,6 +580,7 @@ impl Shrunk {
             self.duration_ms.1,
             self.violation.verdict.as_str(),
             self.violation.property,
+            self.engines_note(),
             self.violation.message.replace('\n', " "),
         );
         text.push_str(&self.scenario.to_toml()?);
@@ -552,6 +601,16 @@ impl Shrunk {
         Ok(toml_path)
     }
 
+    /// ` on the fast and madsim engines` when the shrink checked other engines too.
+    fn engines_note(&self) -> String {
+        if self.also.is_empty() {
+            return String::new();
+        }
+        let names: Vec<&str> =
+            std::iter::once(self.engine).chain(self.also.iter().copied()).map(EngineKind::as_str).collect();
+        format!(" on the {} engines", names.join(" and "))
+    }
+
     /// The summary `fover shrink` prints.
     pub fn render(&self) -> String {
         let mut out = format!(
@@ -562,7 +621,8 @@ impl Shrunk {
             out.push_str("stopped by the run budget (--max-runs): smaller, but maybe not the smallest\n");
         }
         out.push_str(&format!(
-            "still fails: {} {} at {} ms: {}\n",
+            "still fails{}: {} {} at {} ms: {}\n",
+            self.engines_note(),
             self.violation.verdict.as_str(),
             self.violation.property,
             self.violation.t_ns / MS,

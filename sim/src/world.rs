@@ -129,10 +129,9 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
         config_syncing: u.config_sync().is_some(),
         pairing_refused: u.pairing_refusal().is_some(),
     };
-    for group in [Group::One, Group::Two] {
-        let (failed, monitored) = u.failed_interfaces(group);
-        view.failed[group.index()] = failed;
-        view.monitored[group.index()] = monitored;
+    for (g, (failed, monitored)) in u.failed_interfaces_by_group().into_iter().enumerate() {
+        view.failed[g] = failed;
+        view.monitored[g] = monitored;
     }
     view
 }
@@ -374,15 +373,13 @@ impl Core {
     }
 
     /// A frame a unit sent: the fabric decides its fate.
-    pub fn on_transmit(&mut self, t_ns: u64, from: UnitName, link: Link, bytes: &[u8]) -> Route {
+    pub fn on_transmit(&mut self, t_ns: u64, from: UnitName, link: Link, bytes: Vec<u8>) -> Route {
         self.frames_sent += 1;
+        let full = (self.level == RecordLevel::Full).then(|| (msg_kind(&bytes), bytes.len()));
         let route = self.fabric.route(t_ns, from, link_idx(link), bytes);
-        if self.level == RecordLevel::Full {
-            let (l, msg) = (link_name(link, &self.interfaces), msg_kind(bytes).to_owned());
-            self.record(
-                t_ns,
-                TEvent::Sent { unit: from.to_string(), link: l.clone(), msg: msg.clone(), len: bytes.len() },
-            );
+        if let Some((msg, len)) = full {
+            let (l, msg) = (link_name(link, &self.interfaces), msg.to_owned());
+            self.record(t_ns, TEvent::Sent { unit: from.to_string(), link: l.clone(), msg: msg.clone(), len });
             if let Route::Dropped(why) = &route {
                 self.record(t_ns, TEvent::Dropped { unit: from.to_string(), link: l, msg, why: why.as_str().into() });
             }

@@ -2,8 +2,9 @@
 //! failing trace replays identically; with the bug switched off, replay shows
 //! the first divergence; shrink brings the schedule down to at most 3 faults,
 //! and the emitted scenario fails with the bug and passes without it. Under
-//! `--cfg madsim` (`cargo simtest`), the shrunk schedule also fails on the
-//! madsim engine.
+//! `--cfg madsim` (`cargo simtest`), the shrink keeps only schedules that
+//! fail on the madsim engine too (`fover shrink --engines fast,madsim`), and
+//! the shrunk schedule is checked to fail there.
 
 use fover_protocol::planted::PlantedBug;
 use fover_sim::checker::Verdict;
@@ -57,9 +58,13 @@ fn planted_bug_traces_replay_shrink_and_become_regression_scenarios() {
         assert!(!fixed.identical(), "{bug}: switching the bug off changed nothing");
         assert!(fixed.render().contains("diverge"), "{bug}: {}", fixed.render());
 
-        // Shrink: at most 3 faults, same property.
+        // Shrink on the fast engine: at most 3 faults, same property; with the
+        // madsim engine in the build, only schedules that fail there too.
         let (header, records) = fover_traces::io::read_file(&path).unwrap();
-        let shrunk = shrink::shrink_trace(&header, &records, &Options::default()).unwrap();
+        let also = if EngineKind::Madsim.available() { vec![EngineKind::Madsim] } else { Vec::new() };
+        let options = Options { also, ..Options::default() };
+        let shrunk = shrink::shrink_trace(&header, &records, &options).unwrap();
+        assert_eq!(shrunk.engine, EngineKind::Fast);
         assert!(shrunk.faults.1 <= 3, "{bug}: shrunk to {} faults", shrunk.faults.1);
         assert_eq!(shrunk.failure.property, failure.property.clone().unwrap());
 
@@ -78,35 +83,27 @@ fn planted_bug_traces_replay_shrink_and_become_regression_scenarios() {
             without.violation
         );
 
-        // The same schedule on the madsim engine (the real driver) fails too.
-        // Where the fast engine's shrink kept only what its own timing needs,
-        // the madsim engine shrinks the sweep's schedule itself (reported).
-        let mut madsim_note = String::new();
+        // The same shrunk schedule fails on the madsim engine (the real driver) too.
         if EngineKind::Madsim.available() {
             scenario.planted_bug = Some(bug);
             let on_madsim = engine::run(EngineKind::Madsim, &scenario, RecordLevel::NoFrames).unwrap();
-            if on_madsim.verdict == Verdict::Pass {
-                let mut original = replay::scenario_of(&header).unwrap();
-                original.planted_bug = Some(bug);
-                let again = shrink::shrink_scenario(EngineKind::Madsim, &original, None, &Options::default())
-                    .unwrap_or_else(|e| panic!("{bug}: the sweep's schedule does not fail on madsim: {e}"));
-                assert!(again.faults.1 <= 3, "{bug}: shrunk on madsim to {} faults", again.faults.1);
-                madsim_note =
-                    format!(" (fast-shrunk schedule passes on madsim; madsim shrink: {} faults)", again.faults.1);
-            }
+            assert_eq!(
+                on_madsim.violation.as_ref().map(|v| v.property.as_str()),
+                Some(shrunk.failure.property.as_str()),
+                "{bug}: the fast-shrunk schedule does not fail the same way on madsim (verdict {})",
+                on_madsim.verdict.as_str()
+            );
         }
-        report.push(
-            format!(
-                "{:<34} seed {:>3}: {} -> {} steps, {} -> {} faults, {} runs",
-                bug.as_str(),
-                failure.seed,
-                shrunk.steps.0,
-                shrunk.steps.1,
-                shrunk.faults.0,
-                shrunk.faults.1,
-                shrunk.runs
-            ) + &madsim_note,
-        );
+        report.push(format!(
+            "{:<34} seed {:>3}: {} -> {} steps, {} -> {} faults, {} runs",
+            bug.as_str(),
+            failure.seed,
+            shrunk.steps.0,
+            shrunk.steps.1,
+            shrunk.faults.0,
+            shrunk.faults.1,
+            shrunk.runs
+        ));
     }
     eprintln!("{}", report.join("\n"));
     let _ = std::fs::remove_dir_all(&dir);

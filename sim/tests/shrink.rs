@@ -116,8 +116,13 @@ fn planted_bug_trace_shrinks_to_a_file_run_with_the_bug() {
 #[test]
 fn run_budget_is_respected() {
     let original = power_off_among_noise();
-    let shrunk =
-        shrink::shrink_scenario(EngineKind::Fast, &original, None, &Options { max_runs: 8, margin_ms: 1_000 }).unwrap();
+    let shrunk = shrink::shrink_scenario(
+        EngineKind::Fast,
+        &original,
+        None,
+        &Options { max_runs: 8, margin_ms: 1_000, ..Options::default() },
+    )
+    .unwrap();
     assert!(shrunk.budget_exhausted);
     // Eight runs of the search and the final recording run.
     assert_eq!(shrunk.runs, 9);

@@ -622,13 +622,14 @@ impl Unit {
         assert!(self.out.events.len() <= EVENTS_QUEUED_MAX, "event queue over its bound");
         assert_eq!(s.ifaces.len(), self.config.interfaces.len(), "one monitor per interface");
         assert_eq!(s.iface_groups.len(), self.config.interfaces.len(), "one group per interface");
-        let span = Duration::from_millis(DEADLINE_SPAN_MS_MAX);
+        let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
         for (timer, at) in s.timers.armed() {
-            assert!(at <= s.clock + span, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
+            assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
         }
         for (i, m) in s.ifaces.iter().enumerate() {
-            m.check(i, s.clock + span);
+            m.check(i, latest);
         }
+        self.check_interface_timers();
         let promote_failed = self.planted(PlantedBug::PromoteFailedGroup);
         for g in Group::ALL.iter().copied() {
             let gm = &s.groups[g.index()];

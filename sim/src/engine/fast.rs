@@ -23,27 +23,47 @@ enum Ev {
     End,
 }
 
-#[derive(Debug)]
-struct Queued {
-    t: u64,
+/// The queue holds keys `(time, sequence << 24 | slot)`; the events themselves
+/// (a delivery carries its bytes) wait in a slab, so a heap operation moves
+/// 16 bytes instead of a whole event. Sequence numbers are unique and
+/// increasing, so the order is (time, sequence) as before.
+type Key = Reverse<(u64, u64)>;
+
+/// Bits of a key for the slot: at most 16 M events pending at once.
+const SLOT_BITS: u32 = 24;
+
+#[derive(Default)]
+struct Queue {
+    heap: BinaryHeap<Key>,
+    /// Events by slot; `None` when the slot is free.
+    slab: Vec<Option<Ev>>,
+    free: Vec<u32>,
     seq: u64,
-    ev: Ev,
 }
 
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        (self.t, self.seq) == (o.t, o.seq)
+impl Queue {
+    fn push(&mut self, t: u64, ev: Ev) {
+        self.seq += 1;
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slab[i as usize] = Some(ev);
+                i
+            }
+            None => {
+                self.slab.push(Some(ev));
+                (self.slab.len() - 1) as u32
+            }
+        };
+        assert!(slot < 1 << SLOT_BITS, "more than {} events pending", 1u64 << SLOT_BITS);
+        self.heap.push(Reverse((t, self.seq << SLOT_BITS | u64::from(slot))));
     }
-}
-impl Eq for Queued {}
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        (self.t, self.seq).cmp(&(o.t, o.seq))
+
+    fn pop(&mut self) -> Option<(u64, Ev)> {
+        let Reverse((t, key)) = self.heap.pop()?;
+        let slot = (key & ((1 << SLOT_BITS) - 1)) as u32;
+        let ev = self.slab[slot as usize].take()?;
+        self.free.push(slot);
+        Some((t, ev))
     }
 }
 
@@ -53,27 +73,28 @@ pub const EVENTS_MAX: u64 = 200_000_000;
 struct Engine {
     core: Core,
     steps: Vec<Step>,
-    queue: BinaryHeap<Reverse<Queued>>,
-    seq: u64,
+    queue: Queue,
     now: u64,
     units: [Option<Unit>; 2],
     /// Bumped at every boot and power loss: cancels that unit's pending traffic and timers.
     epoch: [u64; 2],
     timer_generation: [u64; 2],
+    /// The true time of each unit's pending timer event (of the current
+    /// generation): re-arming at the same time queues nothing new.
+    timer_at: [Option<u64>; 2],
     traffic_interval_ns: u64,
 }
 
 impl Engine {
     fn push(&mut self, t: u64, ev: Ev) {
-        self.seq += 1;
-        self.queue.push(Reverse(Queued { t, seq: self.seq, ev }));
+        self.queue.push(t, ev);
     }
 
     /// Drains a unit after an input (the drain contract), then lets the checkers look.
     fn drain(&mut self, u: UnitName) {
         let Some(unit) = self.units[u.index()].as_mut() else { return };
         while let Some(t) = unit.poll_transmit() {
-            if let Route::Deliver(copies) = self.core.on_transmit(self.now, u, t.link, &t.bytes) {
+            if let Route::Deliver(copies) = self.core.on_transmit(self.now, u, t.link, t.bytes) {
                 for c in copies {
                     let link = crate::world::link_idx(t.link);
                     let ev = Ev::Deliver {
@@ -83,8 +104,7 @@ impl Engine {
                         corrupted: c.corrupted,
                         duplicate: c.duplicate,
                     };
-                    self.seq += 1;
-                    self.queue.push(Reverse(Queued { t: self.now + c.delay_ns, seq: self.seq, ev }));
+                    self.queue.push(self.now + c.delay_ns, ev);
                 }
             }
         }
@@ -97,9 +117,13 @@ impl Engine {
     }
 
     fn arm(&mut self, u: UnitName, deadline: Option<fover_protocol::Instant>) {
+        let at = deadline.map(|d| self.core.clocks[u.index()].true_at(self.now, d));
+        if at == self.timer_at[u.index()] {
+            return; // the pending timer event already fires then
+        }
         self.timer_generation[u.index()] += 1;
-        if let Some(d) = deadline {
-            let at = self.core.clocks[u.index()].true_at(self.now, d);
+        self.timer_at[u.index()] = at;
+        if let Some(at) = at {
             let generation = self.timer_generation[u.index()];
             self.push(at, Ev::Timer { unit: u, generation });
         }
@@ -130,6 +154,7 @@ impl Engine {
         if self.units[u.index()].take().is_some() {
             self.epoch[u.index()] += 1;
             self.timer_generation[u.index()] += 1;
+            self.timer_at[u.index()] = None;
             self.core.on_down(self.now, u, why);
         }
     }
@@ -219,16 +244,17 @@ impl Engine {
         }
         self.push(end, Ev::End);
         let mut processed = 0u64;
-        while let Some(Reverse(q)) = self.queue.pop() {
+        while let Some((t, ev)) = self.queue.pop() {
             processed += 1;
             if processed > EVENTS_MAX {
                 return Err(format!("more than {EVENTS_MAX} events: the run is stuck in a loop"));
             }
-            self.now = q.t;
-            match q.ev {
+            self.now = t;
+            match ev {
                 Ev::Step(i) => self.apply(i)?,
                 Ev::Timer { unit, generation } => {
                     if generation == self.timer_generation[unit.index()] {
+                        self.timer_at[unit.index()] = None;
                         let local = self.core.local(unit, self.now);
                         if self.core.level == RecordLevel::Full {
                             self.core.record(self.now, TEvent::Timer { unit: unit.to_string(), local_ns: local.0 });
@@ -275,12 +301,12 @@ pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
     let engine = Engine {
         steps: scenario.sorted_steps(),
         core,
-        queue: BinaryHeap::new(),
-        seq: 0,
+        queue: Queue::default(),
         now: 0,
         units: [None, None],
         epoch: [0; 2],
         timer_generation: [0; 2],
+        timer_at: [None; 2],
         traffic_interval_ns,
     };
     engine.run()

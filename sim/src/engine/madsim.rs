@@ -124,7 +124,7 @@ impl Hooks for SimHooks {
     fn route(&mut self, transmit: Transmit) -> Vec<(Duration, Transmit)> {
         let t = self.world.t();
         let mut s = self.world.lock();
-        match s.core.on_transmit(t, self.unit, transmit.link, &transmit.bytes) {
+        match s.core.on_transmit(t, self.unit, transmit.link, transmit.bytes) {
             Route::Dropped(_) => Vec::new(),
             Route::Deliver(copies) => copies
                 .into_iter()
