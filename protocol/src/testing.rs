@@ -153,6 +153,10 @@ pub struct Pair {
     log: Vec<Record>,
     seed: u64,
     steps_max: u64,
+    /// Random loss per link and sender, in parts per thousand.
+    loss: BTreeMap<(Link, Role), u32>,
+    /// SplitMix64 state for the loss draws (from the seed).
+    loss_rng: u64,
 }
 
 fn index(role: Role) -> usize {
@@ -239,6 +243,8 @@ impl Pair {
             log: Vec::new(),
             seed,
             steps_max: STEPS_MAX,
+            loss: BTreeMap::new(),
+            loss_rng: splitmix(seed ^ 0x6c6f_7373),
         };
         pair.power_on(Role::Primary);
         pair.power_on(Role::Secondary);
@@ -331,6 +337,16 @@ impl Pair {
 
     pub fn heal(&mut self, link: Link, from: Role) {
         self.cuts.remove(&(link, from));
+    }
+
+    /// Frames sent by `from` on `link` are lost with probability
+    /// `per_mille / 1000` (seeded from the pair's seed); 0 stops the loss.
+    pub fn set_loss(&mut self, link: Link, from: Role, per_mille: u32) {
+        if per_mille == 0 {
+            self.loss.remove(&(link, from));
+        } else {
+            self.loss.insert((link, from), per_mille.min(1000));
+        }
     }
 
     pub fn cut_both(&mut self, link: Link) {
@@ -571,6 +587,12 @@ impl Pair {
             let kind = wire::decode_header(&t.bytes).map(|h| h.kind).ok();
             if kind.is_some_and(|k| self.is_dropped(t.link, from, k)) || self.cuts.contains(&(t.link, from)) {
                 continue;
+            }
+            if let Some(&per_mille) = self.loss.get(&(t.link, from)) {
+                self.loss_rng = self.loss_rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+                if splitmix(self.loss_rng) % 1000 < u64::from(per_mille) {
+                    continue;
+                }
             }
             if let Link::Data(iface) = t.link {
                 let slot = &self.slots[i];

@@ -46,7 +46,12 @@ fn different_models_refuse_to_pair_and_each_unit_runs_standalone() {
     let why = refusal(&pair, S).expect("the secondary refused");
     assert!(why.contains("different chassis"), "{why}");
     assert!(refusal(&pair, P).is_some_and(|w| w.contains("ASA5540")));
-    assert!(has_syslog(&pair, S, 105046, "(Secondary) Mate has a different chassis: mate is ASA5520, this unit is ASA5540"));
+    assert!(has_syslog(
+        &pair,
+        S,
+        105046,
+        "(Secondary) Mate has a different chassis: mate is ASA5520, this unit is ASA5540"
+    ));
     assert_eq!(count_events(&pair, P, |e| matches!(e, Event::PairingRefused { .. })), 1);
     standalone_everywhere(&pair);
 }
@@ -76,7 +81,8 @@ fn patch_versions_may_differ_but_minor_versions_may_not() {
 
 #[test]
 fn licenses_ur_with_fo_aa_pair_and_two_fo_aa_do_not() {
-    let fo_aa = License { kind: LicenseKind::FailoverOnlyActiveActive, features: Features { contexts: 20, vpn_peers: 750 } };
+    let fo_aa =
+        License { kind: LicenseKind::FailoverOnlyActiveActive, features: Features { contexts: 20, vpn_peers: 750 } };
     let pair = pair_with_secondary(|d| d.factory_license = fo_aa);
     assert_eq!(refusal(&pair, S), None);
     expect_placement(&pair, "UR with FO_AA", Some(P), Some(S)).unwrap();
@@ -99,7 +105,9 @@ fn activation_key_of_another_unit_is_refused_and_changes_nothing() {
     let err = pair.cli(S, "system", &format!("activation-key {key}")).unwrap_err();
     assert!(matches!(&err, CommandError::Refused(m) if m.contains("serial")), "{err:?}");
     assert_eq!(pair.unit(S).unwrap().license(), before);
-    assert!(matches!(pair.cli(S, "system", "activation-key 0x1 0x2"), Err(CommandError::Refused(m)) if m.contains("four")));
+    assert!(
+        matches!(pair.cli(S, "system", "activation-key 0x1 0x2"), Err(CommandError::Refused(m)) if m.contains("four"))
+    );
 }
 
 /// ROMMON ERASE loses the key: the unit boots Restricted and the pair runs

@@ -92,10 +92,8 @@ pub(super) struct ConfigPlane {
     pairing_sent_to: Option<u64>,
     /// Pairing with this mate boot was refused, and why: the unit runs standalone.
     pub(super) refused: Option<(u64, String)>,
-    /// [`RunningConfig::digest`] as of the end of the last input.
-    digest: u32,
-    /// The running config may have changed during this input.
-    dirty: bool,
+    /// [`RunningConfig::digest`], computed when first asked for after a change.
+    digest: DigestCache,
 }
 
 impl ConfigPlane {
@@ -115,8 +113,7 @@ impl ConfigPlane {
             command_seq: 0,
             channel_peer: None,
             resync_needed: false,
-            digest: running.digest(),
-            dirty: false,
+            digest: DigestCache::default(),
             running,
         }
     }
@@ -200,7 +197,14 @@ impl Unit {
 
     /// [`RunningConfig::digest`] of the running config (kept up to date at the end of every input).
     pub fn config_digest(&self) -> u32 {
-        self.s.cp.digest
+        match self.s.cp.digest.0.get() {
+            Some(d) => d,
+            None => {
+                let d = self.s.cp.running.digest();
+                self.s.cp.digest.0.set(Some(d));
+                d
+            }
+        }
     }
 
     /// The flash (startup configs, files, activation key): what survives a power cycle.
@@ -252,7 +256,7 @@ impl Unit {
     }
 
     fn cli(&mut self, space: &Space, line: &str) -> Result<String, super::CommandError> {
-        self.s.cp.dirty = true;
+        self.s.cp.digest.0.set(None);
         let refused = |m: String| Err(super::CommandError::Refused(m));
         if let Space::Context(name) = space {
             if !self.s.cp.running.contexts().contains_key(name) {
@@ -476,7 +480,7 @@ impl Unit {
     }
 
     fn cp_deliver(&mut self, body: Control) {
-        self.s.cp.dirty = true;
+        self.s.cp.digest.0.set(None);
         let role = self.config.role;
         match body {
             Control::ConfigSyncBegin { sync_id, scope, lines } => {
@@ -649,9 +653,6 @@ impl Unit {
     /// At the end of every input: decide on a full sync, feed the channel,
     /// send its frames, notice the end of a sync.
     pub(super) fn cp_after_input(&mut self, now: Instant) {
-        if std::mem::take(&mut self.s.cp.dirty) {
-            self.s.cp.digest = self.s.cp.running.digest();
-        }
         if self.s.mode != Mode::Enabled {
             return;
         }
@@ -743,6 +744,21 @@ impl Unit {
             }
         }
     }
+}
+
+/// A cached digest: not protocol state (equal and hashed as nothing), so
+/// asking for it never changes [`Unit::state_digest`].
+#[derive(Clone, Debug, Default)]
+struct DigestCache(core::cell::Cell<Option<u32>>);
+
+impl PartialEq for DigestCache {
+    fn eq(&self, _: &DigestCache) -> bool {
+        true
+    }
+}
+impl Eq for DigestCache {}
+impl core::hash::Hash for DigestCache {
+    fn hash<H: core::hash::Hasher>(&self, _: &mut H) {}
 }
 
 fn join(a: String, b: String) -> String {
