@@ -70,7 +70,7 @@ pub(super) struct ConfigPlane {
     flash: Flash,
     channel: Channel,
     /// Control messages accepted but not yet taken by the channel (its backlog was full).
-    outbox: VecDeque<Control>,
+    pub(super) outbox: VecDeque<Control>,
     sync: Option<SyncRun>,
     /// The peer boot that has this unit's whole configuration (sender side).
     synced_peer: Option<u64>,
@@ -89,7 +89,7 @@ pub(super) struct ConfigPlane {
     /// The license the flash's activation key grants (see `pairing`).
     pub(super) license: crate::license::License,
     /// The mate boot this unit sent its pairing facts to.
-    pairing_sent_to: Option<u64>,
+    pub(super) pairing_sent_to: Option<u64>,
     /// Pairing with this mate boot was refused, and why: the unit runs standalone.
     pub(super) refused: Option<(u64, String)>,
     /// [`RunningConfig::digest`], computed when first asked for after a change.
@@ -622,6 +622,36 @@ impl Unit {
         }
     }
 
+    /// Feeds the channel from the outbox and sends its frames.
+    fn cp_flush(&mut self, now: Instant) {
+        let cp = &mut self.s.cp;
+        while let Some(body) = cp.outbox.pop_front() {
+            match cp.channel.send(body) {
+                Ok(()) => {}
+                Err(SendError::Full { body }) | Err(SendError::AbandonedPending { body, .. }) => {
+                    cp.outbox.push_front(*body);
+                    break;
+                }
+                Err(SendError::Unencodable { .. }) => {}
+            }
+        }
+        let mut frames = Vec::new();
+        while let Some(m) = cp.channel.poll_transmit(now) {
+            frames.push(m);
+        }
+        for m in frames {
+            self.send(Link::Failover, m);
+        }
+    }
+
+    /// While standalone after refusing the mate's boot `boot`: its acks still
+    /// reach the channel (so this unit's pairing facts stop being resent).
+    pub(super) fn cp_ack_while_refused(&mut self, now: Instant, boot: u64, message: &Message) {
+        if matches!(message, Message::Ack(_)) && self.s.cp.refused.as_ref().is_some_and(|(b, _)| *b == boot) {
+            let _ = self.s.cp.channel.handle_message(now, boot, message);
+        }
+    }
+
     /// After a full sync from the mate: commands this unit replicated that the
     /// mate has not confirmed reach it after the configuration it sent, so the
     /// mate will apply them on top of it; they apply here again too, or the two
@@ -654,6 +684,11 @@ impl Unit {
     /// send its frames, notice the end of a sync.
     pub(super) fn cp_after_input(&mut self, now: Instant) {
         if self.s.mode != Mode::Enabled {
+            // A unit that refused to pair still delivers its own pairing
+            // facts, so that its mate refuses too.
+            if self.s.cp.refused.is_some() {
+                self.cp_flush(now);
+            }
             return;
         }
         let split = self.s.peer.failed || self.s.link_failed;
@@ -712,24 +747,7 @@ impl Unit {
             self.s.cp.resync_needed = false;
             self.cp_send(Control::WriteStandby { space: Space::System });
         }
-        let cp = &mut self.s.cp;
-        while let Some(body) = cp.outbox.pop_front() {
-            match cp.channel.send(body) {
-                Ok(()) => {}
-                Err(SendError::Full { body }) | Err(SendError::AbandonedPending { body, .. }) => {
-                    cp.outbox.push_front(*body);
-                    break;
-                }
-                Err(SendError::Unencodable { .. }) => {}
-            }
-        }
-        let mut frames = Vec::new();
-        while let Some(m) = cp.channel.poll_transmit(now) {
-            frames.push(m);
-        }
-        for m in frames {
-            self.send(Link::Failover, m);
-        }
+        self.cp_flush(now);
         let cp = &mut self.s.cp;
         if let Some(run) = &cp.sync {
             if run.direction == SyncDirection::Sending && cp.outbox.is_empty() && cp.channel.is_idle() {

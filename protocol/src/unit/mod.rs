@@ -777,6 +777,9 @@ impl Unit {
     }
 
     fn on_frame(&mut self, now: Instant, link: Link, frame: Frame) {
+        if self.s.mode == Mode::Standalone && link == Link::Failover {
+            self.cp_ack_while_refused(now, frame.boot_nonce, &frame.message);
+        }
         if self.s.mode == Mode::Standalone
             && !self.pairing_may_resume(
                 now,

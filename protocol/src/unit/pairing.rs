@@ -76,6 +76,11 @@ impl Unit {
         );
         self.push_event(Event::PairingRefused { reason: why.clone() });
         self.s.cp.refused = Some((peer_boot, why));
+        if self.s.cp.pairing_sent_to != Some(peer_boot) {
+            self.s.cp.pairing_sent_to = Some(peer_boot);
+            let info = self.pairing_info().to_wire();
+            self.s.cp.outbox.push_front(crate::wire::Control::Pairing(info));
+        }
         self.s.mode = Mode::Standalone;
         self.s.lan_test = None;
         self.s.link_failed = false;
