@@ -452,8 +452,8 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
                 let context = rng.pick(&spaces).clone();
                 let n = rng.below(1_000);
                 let line = match rng.below(6) {
-                    0 | 1 | 2 if context != "system" => format!("access-list nemesis-{n} extended permit ip any any"),
-                    0 | 1 | 2 => format!("hostname fw-{n}"),
+                    0..=2 if context != "system" => format!("access-list nemesis-{n} extended permit ip any any"),
+                    0..=2 => format!("hostname fw-{n}"),
                     3 => "write memory".into(),
                     4 if context == "system" => "write memory all".into(),
                     _ => "write standby".into(),
