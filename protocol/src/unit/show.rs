@@ -3,6 +3,7 @@
 
 use super::{Mode, Unit};
 use crate::config::StateLink;
+use crate::stateful::ObjectType;
 use crate::constants::{FAILOVER_LINK_NAME, MONITORED_INTERFACES_MAX};
 use crate::show::{
     self, ActivationKeyView, DeviceInfo, FailoverInterfaceRow, FailoverInterfaceView, FailoverView, GroupLine,
@@ -202,6 +203,27 @@ impl Unit {
         }
     }
 
+    /// The object types a row of the 7.2 stateful table counts. L2 bridge
+    /// entries and GTP PDP contexts have no row there: they are read with
+    /// [`Unit::stateful_counters`].
+    fn stateful_row(&self, row: &str) -> Vec<StatefulCounters> {
+        let types: &[ObjectType] = match row {
+            "TCP conn" => &[ObjectType::TcpConn, ObjectType::HttpConn],
+            "UDP conn" => &[ObjectType::UdpConn],
+            "ARP tbl" => &[ObjectType::Arp],
+            "Xlate_Timeout" => &[ObjectType::Xlate],
+            "VPN IPSEC upd" => &[ObjectType::Sa],
+            _ => &[],
+        };
+        types
+            .iter()
+            .map(|t| {
+                let c = self.stateful_counters(*t);
+                StatefulCounters { xmit: c.xmit, xerr: c.xerr, rcv: c.rcv, rerr: c.rerr }
+            })
+            .collect()
+    }
+
     fn failover_view(&self, now: Instant, device: &DeviceInfo) -> FailoverView {
         let g1 = &self.config.groups[0];
         let stats = self.statistics();
@@ -227,7 +249,15 @@ impl Unit {
                 let counters = match *name {
                     "General" => general,
                     "sys cmd" => sys_cmd,
-                    _ => device.stateful.get(*name).copied().unwrap_or_default(),
+                    _ => {
+                        let base = device.stateful.get(*name).copied().unwrap_or_default();
+                        self.stateful_row(name).into_iter().fold(base, |a, c| StatefulCounters {
+                            xmit: a.xmit + c.xmit,
+                            xerr: a.xerr + c.xerr,
+                            rcv: a.rcv + c.rcv,
+                            rerr: a.rerr + c.rerr,
+                        })
+                    }
                 };
                 StatefulRow { object: (*name).to_owned(), counters }
             })
