@@ -301,7 +301,8 @@ impl StateTables {
 
     /// Keeps only the entries of `context` for which `keep` holds.
     pub fn retain_context(&mut self, context: &str, mut keep: impl FnMut(&ObjectKey, &Entry) -> bool) {
-        let doomed: Vec<ObjectKey> = self.context(context).filter(|(k, e)| !keep(k, e)).map(|(k, _)| k.clone()).collect();
+        let doomed: Vec<ObjectKey> =
+            self.context(context).filter(|(k, e)| !keep(k, e)).map(|(k, _)| k.clone()).collect();
         for k in doomed {
             self.remove(&k);
         }

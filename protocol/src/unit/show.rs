@@ -3,13 +3,13 @@
 
 use super::{Mode, Unit};
 use crate::config::StateLink;
-use crate::stateful::ObjectType;
 use crate::constants::{FAILOVER_LINK_NAME, MONITORED_INTERFACES_MAX};
 use crate::show::{
     self, ActivationKeyView, DeviceInfo, FailoverInterfaceRow, FailoverInterfaceView, FailoverView, GroupLine,
     HistoryRow, HistoryView, HostView, InterfaceRow, LinkLine, RunningConfigView, ShowCommand, ShowError, ShownState,
     StateLine, StateView, StatefulCounters, StatefulRow, StatefulView, VersionView, WallTime,
 };
+use crate::stateful::ObjectType;
 use crate::time::Instant;
 use crate::unit::{IfaceId, Reason};
 use crate::wire::{Group, GroupState};

@@ -382,9 +382,9 @@ impl Unit {
             && st.sending.is_none()
             && !self.st_split()
             && self.s.cp.outbox.len() < STATE_OUTBOX_MAX
-            && Group::ALL.iter().any(|g| {
-                self.group_state(*g).is_active() && self.peer_group_state(*g).is_some_and(|p| !p.is_active())
-            })
+            && Group::ALL
+                .iter()
+                .any(|g| self.group_state(*g).is_active() && self.peer_group_state(*g).is_some_and(|p| !p.is_active()))
     }
 
     /// Queues the next objects of the bulk sync in progress, and its end once
