@@ -367,3 +367,46 @@ fn rebooted_standby_gets_a_new_bulk_sync_on_the_state_link() {
     let begins = pair.events_of(S).filter(|e| matches!(e, Event::Syslog { id: 105_022, .. })).count();
     assert_eq!(begins, 0, "no bulk sync count mismatch");
 }
+
+/// split and heal: during a full split both units serve both groups; after
+/// the heal the loser of the both-active rule gets a new bulk sync and ends
+/// with the winner's tables (what it opened during the split is gone).
+#[test]
+fn heal_after_split_loser_gets_the_winners_tables() {
+    let mut pair = settled(2, None, shared).unwrap();
+    pair.run_for(secs(1));
+    for id in 1..=3 {
+        open(&mut pair, P, tcp("admin", id));
+    }
+    pair.run_for(ms(50));
+    split(&mut pair).unwrap();
+    open(&mut pair, P, tcp("admin", 4));
+    open(&mut pair, S, tcp("admin", 100));
+    heal(&mut pair);
+    pair.run_for(secs(5));
+    expect_placement(&pair, "after the heal", Some(P), Some(S)).unwrap();
+    assert_eq!(connection_ids(&pair, S, "admin"), vec![1, 2, 3, 4]);
+    assert_eq!(connection_ids(&pair, P, "admin"), vec![1, 2, 3, 4]);
+    assert!(pair.unit(S).unwrap().bulk_sync_received());
+}
+
+/// one-way cut: the standby stops hearing the active unit (failover link
+/// marked failed on its side only); the updates sent meanwhile arrive after
+/// the heal, through the channel, and the standby still counts its bulk
+/// sync as received (the active unit saw no split and sends no new one, so a
+/// preempt waiting for one would wait for ever).
+#[test]
+fn one_way_cut_updates_arrive_after_the_heal() {
+    let mut pair = settled(2, None, shared).unwrap();
+    pair.run_for(secs(1));
+    pair.cut(Link::Failover, P);
+    open(&mut pair, P, tcp("admin", 1));
+    run_single_active(&mut pair, secs(3)).unwrap();
+    assert!(connection_ids(&pair, S, "admin").is_empty());
+    assert!(pair.unit(S).unwrap().failover_link_failed() || pair.unit(S).unwrap().peer_failed());
+    pair.heal(Link::Failover, P);
+    run_single_active(&mut pair, secs(6)).unwrap();
+    assert_eq!(connection_ids(&pair, S, "admin"), vec![1]);
+    assert!(pair.unit(S).unwrap().bulk_sync_received());
+    expect_placement(&pair, "after the heal", Some(P), Some(S)).unwrap();
+}

@@ -15,8 +15,8 @@
 //!   entries and routes never are. With a separate state link, state frames
 //!   travel on [`Link::State`], the rest on the failover link.
 //! * **Bulk sync.** A mate boot that has not yet received this unit's state
-//!   (first heard, rebooted, or split from this unit: declared failed or
-//!   failover link failed) gets one as soon as it shows a group that this unit
+//!   (first heard, rebooted, or split from this unit: declared failed,
+//!   failover link failed, or active for a group this unit holds) gets one as soon as it shows a group that this unit
 //!   is active for as not active: [`Control::BulkSyncBegin`], one `Add` per
 //!   object of every context active here, [`Control::BulkSyncEnd`] with the
 //!   number of updates sent in between. Incremental updates are sent only to
@@ -225,7 +225,13 @@ impl Unit {
     /// Sends one incremental update, if the mate should get it now.
     fn st_replicate(&mut self, g: Group, op: StateOp, object: StateObject) {
         let (t, _) = stateful::object_type_key(&object);
-        if self.config.state_link == StateLink::None || self.s.mode != Mode::Enabled || !self.st_replicates(g, t) {
+        if self.config.state_link == StateLink::None || !self.st_replicates(g, t) {
+            return;
+        }
+        if self.s.mode != Mode::Enabled {
+            // `no failover` froze the unit and its channel: the mate gets a
+            // new bulk sync once failover runs again.
+            self.s.st.bulk_sent_to = None;
             return;
         }
         let peer_boot = self.s.cp.channel.peer_boot();
@@ -346,12 +352,20 @@ impl Unit {
     /// feed the bulk sync in progress.
     pub(super) fn st_after_input(&mut self) {
         let peer_boot = self.s.cp.channel.peer_boot();
+        // The mate's copy may have diverged: it was cut off, or it took a
+        // group this unit holds (it declared this unit failed, maybe on a
+        // one-way cut this unit never noticed). It gets a new bulk sync. The
+        // receiving side forgets nothing on a split: its channel stream from
+        // the same mate boot goes on, and a new bulk sync restarts it.
+        let both_active = Group::ALL.iter().any(|g| {
+            self.group_state(*g).is_active()
+                && !self.s.peer.handed_over[g.index()]
+                && self.peer_group_state(*g).is_some_and(|p| p.is_active())
+        });
         let st = &mut self.s.st;
-        if self.s.peer.failed || self.s.link_failed {
+        if self.s.peer.failed || self.s.link_failed || both_active {
             st.bulk_sent_to = None;
             st.sending = None;
-            st.receiving = None;
-            st.bulk_received_from = None;
         }
         if st.bulk_sent_to != peer_boot {
             // The outbox was cleared for a new mate boot (or a split voided it).
