@@ -410,3 +410,23 @@ fn one_way_cut_updates_arrive_after_the_heal() {
     assert!(pair.unit(S).unwrap().bulk_sync_received());
     expect_placement(&pair, "after the heal", Some(P), Some(S)).unwrap();
 }
+
+/// `no failover` freezes the unit and its channel: what changes meanwhile is
+/// not sent, and the mate gets a new bulk sync once failover runs again.
+#[test]
+fn frozen_unit_resyncs_its_mate_after_failover_is_enabled_again() {
+    use fover_protocol::unit::Command;
+    let mut pair = settled(2, None, shared).unwrap();
+    pair.run_for(secs(1));
+    open(&mut pair, P, tcp("admin", 1));
+    pair.run_for(ms(50));
+    pair.command(P, Command::NoFailover).unwrap();
+    open(&mut pair, P, tcp("admin", 2));
+    pair.traffic(P, TrafficOp::Close(tcp("admin", 1))).unwrap();
+    run_single_active(&mut pair, secs(2)).unwrap();
+    assert_eq!(connection_ids(&pair, S, "admin"), vec![1]);
+    pair.command(P, Command::Failover).unwrap();
+    run_single_active(&mut pair, secs(3)).unwrap();
+    assert_eq!(connection_ids(&pair, S, "admin"), vec![2]);
+    assert!(pair.unit(S).unwrap().bulk_sync_received());
+}

@@ -231,7 +231,7 @@ impl Unit {
         if self.s.mode != Mode::Enabled {
             // `no failover` froze the unit and its channel: the mate gets a
             // new bulk sync once failover runs again.
-            self.s.st.bulk_sent_to = None;
+            self.st_resync();
             return;
         }
         let peer_boot = self.s.cp.channel.peer_boot();
@@ -242,7 +242,7 @@ impl Unit {
         if self.s.cp.outbox.len() >= STATE_OUTBOX_MAX {
             // The queue is full: the mate's copy is stale, so it gets a new bulk sync.
             self.st_stats.of(t).xerr += 1;
-            self.s.st.bulk_sent_to = None;
+            self.st_resync();
             return;
         }
         self.st_queue(op, object);
@@ -255,6 +255,13 @@ impl Unit {
             run.updates = run.updates.saturating_add(1);
         }
         self.cp_send(Control::StateUpdate { op, object });
+    }
+
+    /// The mate's copy can no longer be kept up by incremental updates: it
+    /// gets a new bulk sync (the one in progress, if any, is abandoned).
+    fn st_resync(&mut self) {
+        self.s.st.bulk_sent_to = None;
+        self.s.st.sending = None;
     }
 
     fn st_split(&self) -> bool {
@@ -362,11 +369,10 @@ impl Unit {
                 && !self.s.peer.handed_over[g.index()]
                 && self.peer_group_state(*g).is_some_and(|p| p.is_active())
         });
-        let st = &mut self.s.st;
         if self.s.peer.failed || self.s.link_failed || both_active {
-            st.bulk_sent_to = None;
-            st.sending = None;
+            self.st_resync();
         }
+        let st = &mut self.s.st;
         if st.bulk_sent_to != peer_boot {
             // The outbox was cleared for a new mate boot (or a split voided it).
             st.sending = None;
