@@ -266,6 +266,10 @@ impl StateTables {
         true
     }
 
+    pub fn get(&self, key: &ObjectKey) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
     pub fn contains(&self, key: &ObjectKey) -> bool {
         self.entries.contains_key(key)
     }

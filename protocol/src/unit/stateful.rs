@@ -82,6 +82,9 @@ pub(super) struct StatePlane {
     tables: StateTables,
     /// The mate boot a bulk sync was started to: incremental updates go to it only.
     bulk_sent_to: Option<u64>,
+    /// Per group: that mate boot has had this unit's tables of the group's
+    /// contexts (a bulk sync covered them while the group was active here).
+    bulk_groups: [bool; 2],
     sending: Option<BulkSend>,
     next_bulk_id: u32,
     receiving: Option<BulkReceive>,
@@ -270,8 +273,11 @@ impl Unit {
 
     // ----- group changes ---------------------------------------------------
 
-    /// `g` became active here.
+    /// `g` became active here: the mate's copy of its contexts may be older
+    /// than this unit's (it rebooted, or took the group over from a mate that
+    /// had not replicated everything), so it gets a bulk sync again.
     pub(super) fn st_on_active(&mut self, g: Group) {
+        self.s.st.bulk_groups[g.index()] = false;
         if self.planted(PlantedBug::IgnoreReplicatedConnections) {
             for c in self.contexts_of(g) {
                 self.s.st.tables.retain_context(&c, |k, _| k.1 != ObjectType::TcpConn);
@@ -305,14 +311,19 @@ impl Unit {
                 if let Some(run) = &mut self.s.st.receiving {
                     run.updates = run.updates.saturating_add(1);
                 }
-                let known = self.config.contexts.iter().any(|c| c.name == key.0);
+                let group = self.config.contexts.iter().find(|c| c.name == key.0).map(|c| c.group);
+                let entry = Entry::Replicated(object.clone());
                 let tables = &mut self.s.st.tables;
-                let applied = known
+                // A Remove changes the tables when the key was there; an Add or
+                // an Update when the entry was not already this one.
+                let unchanged = match op {
+                    StateOp::Remove => !tables.contains(&key),
+                    StateOp::Add | StateOp::Update => tables.get(&key) == Some(&entry),
+                };
+                let applied = group.is_some()
                     && match op {
-                        StateOp::Add => tables.insert(key.clone(), Entry::Replicated(object)).is_ok(),
-                        StateOp::Update => {
-                            tables.contains(&key) && tables.insert(key.clone(), Entry::Replicated(object)).is_ok()
-                        }
+                        StateOp::Add => tables.insert(key.clone(), entry).is_ok(),
+                        StateOp::Update => tables.contains(&key) && tables.insert(key.clone(), entry).is_ok(),
                         StateOp::Remove => tables.remove(&key),
                     };
                 let c = self.st_stats.of(key.1);
@@ -320,6 +331,15 @@ impl Unit {
                     c.rcv += 1;
                 } else {
                     c.rerr += 1;
+                }
+                // An update the mate sent while it was active, arriving after
+                // this unit took the context over (the role request overtook
+                // it): this unit is the authority now and passes the change
+                // on, or the mate's copy would miss it if a bulk sync from
+                // here cleared it first. A change that changes nothing is not
+                // passed on, so two units active at once cannot loop.
+                if let Some(g) = group.filter(|g| applied && !unchanged && self.group_state(*g).is_active()) {
+                    self.st_replicate(g, op, object);
                 }
             }
             Control::BulkSyncBegin { sync_id } => {
@@ -389,6 +409,7 @@ impl Unit {
             st.next_bulk_id = st.next_bulk_id.wrapping_add(1).max(1);
             st.bulk_sent_to = peer_boot;
             st.sending = Some(BulkSend { id, cursor: None, updates: 0 });
+            st.bulk_groups = [Group::One, Group::Two].map(|g| self.s.groups[g.index()].state.is_active());
             self.cp_send(Control::BulkSyncBegin { sync_id: id });
         }
         self.st_feed_bulk();
@@ -398,13 +419,14 @@ impl Unit {
         let st = &self.s.st;
         peer_boot.is_some()
             && peer_boot == self.s.peer.boot
-            && st.bulk_sent_to != peer_boot
             && st.sending.is_none()
             && !self.st_split()
             && self.s.cp.outbox.len() < STATE_OUTBOX_MAX
-            && Group::ALL
-                .iter()
-                .any(|g| self.group_state(*g).is_active() && self.peer_group_state(*g).is_some_and(|p| !p.is_active()))
+            && Group::ALL.iter().any(|g| {
+                self.group_state(*g).is_active()
+                    && self.peer_group_state(*g).is_some_and(|p| !p.is_active())
+                    && (st.bulk_sent_to != peer_boot || !st.bulk_groups[g.index()])
+            })
     }
 
     /// Queues the next objects of the bulk sync in progress, and its end once
