@@ -541,3 +541,19 @@ fn bulk_sync_of_ten_thousand_connections() {
     println!("bulk sync of 10,000 connections: {took:?} of simulated time ({per_s:.0} connections/s)");
     assert!(took <= ms(500), "took {took:?}");
 }
+
+/// HTTP: turning `replication http` on sends the HTTP connections already
+/// open to the standby (a new bulk sync), not only the later ones.
+#[test]
+fn http_replication_turned_on_sends_open_http_connections() {
+    use fover_protocol::unit::{Command, GroupOption};
+    let mut pair = settled(2, None, shared).unwrap();
+    pair.run_for(secs(1));
+    open(&mut pair, P, conn("admin", 80, ConnProtocol::Http, 4));
+    pair.run_for(ms(50));
+    assert!(connection_ids(&pair, S, "admin").is_empty());
+    pair.command(P, Command::GroupOption(G1, GroupOption::ReplicationHttp(true))).unwrap();
+    open(&mut pair, P, conn("admin", 81, ConnProtocol::Http, 4));
+    pair.run_for(ms(100));
+    assert_eq!(connection_ids(&pair, S, "admin"), vec![80, 81]);
+}

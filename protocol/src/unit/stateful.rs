@@ -285,6 +285,12 @@ impl Unit {
         }
     }
 
+    /// `replication http` was turned on for `g`: the HTTP connections open
+    /// now reach the mate with a new bulk sync.
+    pub(super) fn st_on_replication_http(&mut self, g: Group) {
+        self.s.st.bulk_groups[g.index()] = false;
+    }
+
     /// `g` stopped being active here.
     pub(super) fn st_on_leave_active(&mut self, g: Group) {
         let keep_replicated = self.config.state_link != StateLink::None;
