@@ -286,7 +286,15 @@ impl Unit {
             last_failover,
             this_host: self.this_host(now, device),
             other_host: self.other_host(now, device),
-            stateful: StatefulView { link, rows, recv_q: [0, 0, stats.frames_received], xmit_q: [0, 0, general.xmit] },
+            stateful: StatefulView {
+                link,
+                rows,
+                recv_q: [0, 0, stats.frames_received],
+                xmit_q: {
+                    let (cur, max) = self.xmit_queue();
+                    [cur, max, general.xmit]
+                },
+            },
         }
     }
 

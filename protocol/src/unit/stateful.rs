@@ -92,13 +92,17 @@ pub(super) struct StatePlane {
     bulk_received_from: Option<u64>,
 }
 
-/// Stateful counters, one per object type (not protocol state).
+/// Stateful counters, one per object type, and the transmit queue's
+/// high-water mark (not protocol state).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(super) struct StateCounters([ObjectCounters; ObjectType::ALL.len()]);
+pub(super) struct StateCounters {
+    objects: [ObjectCounters; ObjectType::ALL.len()],
+    xmit_queue_max: u64,
+}
 
 impl StateCounters {
     fn of(&mut self, t: ObjectType) -> &mut ObjectCounters {
-        &mut self.0[t as usize]
+        &mut self.objects[t as usize]
     }
 }
 
@@ -141,7 +145,18 @@ impl Unit {
 
     /// The `Stateful Failover Logical Update Statistics` counters of one object type.
     pub fn stateful_counters(&self, t: ObjectType) -> ObjectCounters {
-        self.st_stats.0[t as usize]
+        self.st_stats.objects[t as usize]
+    }
+
+    /// Control messages waiting to reach the mate (outbox and channel, not yet
+    /// acknowledged), and the most there have been at the end of an input:
+    /// `Xmit Q` Cur and Max of `show failover`.
+    pub fn xmit_queue(&self) -> (u64, u64) {
+        (self.st_xmit_queued(), self.st_stats.xmit_queue_max)
+    }
+
+    fn st_xmit_queued(&self) -> u64 {
+        (self.s.cp.outbox.len() + self.s.cp.channel.queued()) as u64
     }
 
     /// Whether a whole bulk sync from the mate's current boot has arrived.
@@ -419,6 +434,8 @@ impl Unit {
             self.cp_send(Control::BulkSyncBegin { sync_id: id });
         }
         self.st_feed_bulk();
+        let queued = self.st_xmit_queued();
+        self.st_stats.xmit_queue_max = self.st_stats.xmit_queue_max.max(queued);
     }
 
     fn st_bulk_due(&self, peer_boot: Option<u64>) -> bool {
