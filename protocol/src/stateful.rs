@@ -9,6 +9,25 @@
 //! bulk sync can walk them with a cursor while they change (see
 //! `unit::stateful`).
 //!
+//! ```
+//! use core::time::Duration;
+//! use fover_protocol::config::StateLink;
+//! use fover_protocol::stateful::TrafficOp;
+//! use fover_protocol::testing::Pair;
+//! use fover_protocol::wire::{ConnProtocol, Role, StateObject};
+//!
+//! let (mut primary, mut secondary) = Pair::configs(2);
+//! primary.state_link = StateLink::SharedWithFailover;
+//! secondary.state_link = StateLink::SharedWithFailover;
+//! let mut pair = Pair::new(primary, secondary);
+//! pair.run_for(Duration::from_secs(3));
+//! // Context `admin` (group 1) is active on the primary: traffic goes through it.
+//! let tcp = StateObject::Connection { context: "admin".into(), id: 1, protocol: ConnProtocol::Tcp, state: 4 };
+//! pair.traffic(Role::Primary, TrafficOp::Open(tcp.clone())).unwrap();
+//! pair.run_for(Duration::from_millis(10));
+//! assert_eq!(pair.unit(Role::Secondary).unwrap().connections("admin"), vec![tcp]);
+//! ```
+//!
 //! # Bounds and the policy when full
 //!
 //! Each table of each context holds at most [`table_capacity`] entries. When a
