@@ -124,3 +124,25 @@ pub const CONTEXT_NAME_LEN_MAX: usize = 32;
 
 const _: () = assert!(RUNNING_LINES_PER_SPACE_MAX >= 1_000);
 const _: () = assert!(CONTEXT_NAME_LEN_MAX < crate::wire::TEXT_LEN_MAX);
+
+// ---- Stateful failover (`stateful`, `unit::stateful`) ----
+
+/// Entries in each connection-sized table of one context: xlates, and TCP, UDP and HTTP
+/// connections. A new entry in a full table is refused and counted (see `stateful`).
+pub const STATE_CONNECTIONS_PER_CONTEXT_MAX: usize = 16_384;
+/// Entries in each host-sized table of one context: ARP, L2 bridge, uauth, routes.
+pub const STATE_HOSTS_PER_CONTEXT_MAX: usize = 512;
+/// Entries in each tunnel table of one context: IPsec SAs, GTP PDP contexts.
+pub const STATE_TUNNELS_PER_CONTEXT_MAX: usize = 1_024;
+/// Control messages waiting in a unit's outbox beyond which an incremental state update is not
+/// queued: it is counted as `xerr` and the mate gets a new bulk sync once the queue drains.
+pub const STATE_OUTBOX_MAX: usize = 8_192;
+/// A bulk sync feeds the outbox only while it holds fewer messages than this, so that a bulk
+/// of many thousands of objects never sits in memory twice and config messages are not stuck
+/// behind all of it.
+pub const STATE_BULK_FEED_MAX: usize = 256;
+
+// The benchmark of issue 9 runs 10,000 open connections in one context.
+const _: () = assert!(STATE_CONNECTIONS_PER_CONTEXT_MAX >= 10_000);
+// A bulk sync always makes progress below the cap on incremental updates.
+const _: () = assert!(STATE_BULK_FEED_MAX < STATE_OUTBOX_MAX);

@@ -10,6 +10,7 @@
 //! * [`running`]: the running configuration (system space and contexts) and its parser.
 //! * [`replication`]: which commands replicate, from which unit, and when they are refused.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
+//! * [`stateful`]: the per-context connection tables that stateful failover replicates.
 //! * [`show`]: the operator `show` commands in the appliance's layout ([`Unit::show`]).
 //! * [`testing`]: [`testing::Pair`], two units and a virtual clock in one process, for tests.
 //!
@@ -36,6 +37,7 @@ pub mod planted;
 pub mod replication;
 pub mod running;
 pub mod show;
+pub mod stateful;
 pub mod testing;
 pub mod time;
 pub mod unit;

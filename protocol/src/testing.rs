@@ -33,6 +33,7 @@
 
 use crate::config::{ContextConfig, InterfaceConfig, UnitConfig};
 use crate::flash::Flash;
+use crate::stateful::{TrafficError, TrafficOp};
 use crate::time::Instant;
 use crate::unit::{self, Command, CommandError, Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
 use crate::wire::{self, Group, GroupState, Kind, Role, Space};
@@ -472,6 +473,15 @@ impl Pair {
         let space = if space == "system" { Space::System } else { Space::Context(space.to_owned()) };
         let mut result = Err(CommandError::Refused(format!("{role} is powered off")));
         self.input(i, |u, now| result = u.handle_cli(now, &space, line));
+        result
+    }
+
+    /// Traffic through a context of a unit (see [`Unit::handle_traffic`]);
+    /// refused if the unit is powered off.
+    pub fn traffic(&mut self, role: Role, op: TrafficOp) -> Result<(), TrafficError> {
+        let i = index(role);
+        let mut result = Err(TrafficError::NotActive { context: format!("{} ({role} is powered off)", op.context()) });
+        self.input(i, |u, now| result = u.handle_traffic(now, op));
         result
     }
 

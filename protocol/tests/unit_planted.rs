@@ -53,6 +53,13 @@ fn planted_forged_frame_accepted_caught_by_rejected_frame_digest() {
     caught(PlantedBug::ForgedFrameAccepted, rejected_frame_changes_nothing);
 }
 
+/// planted: ignore-replicated-connections is caught by "stateful: TCP connections survive a failover".
+#[cfg(feature = "planted-bugs")]
+#[test]
+fn planted_ignore_replicated_connections_caught_by_connections_survive_failover() {
+    caught(PlantedBug::IgnoreReplicatedConnections, stateful_tcp_connections_survive_failover);
+}
+
 /// planted: promote-failed-group is caught by "policy: a peer failure never promotes a Failed group".
 #[test]
 fn planted_promote_failed_group_caught_by_peer_failure_policy() {

@@ -244,7 +244,13 @@ impl Unit {
                     self.s.timers.set(Timer::InterfaceHello(g), now + polltime);
                 }
             }
-            GroupOption::ReplicationHttp(on) => gc.replication_http = on,
+            GroupOption::ReplicationHttp(on) => {
+                let newly = on && !gc.replication_http;
+                gc.replication_http = on;
+                if newly {
+                    self.st_on_replication_http(g);
+                }
+            }
         }
         Ok(String::new())
     }

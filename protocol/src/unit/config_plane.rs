@@ -36,7 +36,7 @@
 //! them over the channel (docs/DECISIONS.md). Role requests keep their own
 //! retransmission with the hellos (see `requests`) and do not use the channel.
 
-use super::{Event, Link, Mode, Unit};
+use super::{Event, Mode, Unit};
 use crate::channel::{Channel, SendError};
 use crate::config::{ConfigError, UnitConfig};
 use crate::flash::{FileCommand, Flash};
@@ -68,7 +68,7 @@ pub(super) struct SyncRun {
 pub(super) struct ConfigPlane {
     running: RunningConfig,
     flash: Flash,
-    channel: Channel,
+    pub(super) channel: Channel,
     /// Control messages accepted but not yet taken by the channel (its backlog was full).
     pub(super) outbox: VecDeque<Control>,
     sync: Option<SyncRun>,
@@ -413,7 +413,7 @@ impl Unit {
 
     // ----- sending ---------------------------------------------------------
 
-    fn cp_send(&mut self, body: Control) {
+    pub(super) fn cp_send(&mut self, body: Control) {
         self.s.cp.outbox.push_back(body);
     }
 
@@ -614,11 +614,12 @@ impl Unit {
                     self.on_pairing(self.s.clock, boot, &p);
                 }
             }
-            // Role requests never come this way; connection state belongs to stateful failover.
-            Control::RoleRequest { .. }
-            | Control::StateUpdate { .. }
-            | Control::BulkSyncBegin { .. }
-            | Control::BulkSyncEnd { .. } => {}
+            // Connection state belongs to stateful failover.
+            body @ (Control::StateUpdate { .. } | Control::BulkSyncBegin { .. } | Control::BulkSyncEnd { .. }) => {
+                self.st_deliver(body)
+            }
+            // Role requests never come this way.
+            Control::RoleRequest { .. } => {}
         }
     }
 
@@ -640,7 +641,8 @@ impl Unit {
             frames.push(m);
         }
         for m in frames {
-            self.send(Link::Failover, m);
+            let link = self.st_link_of(&m);
+            self.send(link, m);
         }
     }
 
@@ -747,6 +749,7 @@ impl Unit {
             self.s.cp.resync_needed = false;
             self.cp_send(Control::WriteStandby { space: Space::System });
         }
+        self.st_after_input();
         self.cp_flush(now);
         let cp = &mut self.s.cp;
         if let Some(run) = &cp.sync {

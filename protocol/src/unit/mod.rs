@@ -35,7 +35,8 @@
 //! * `iface`: interface monitoring;
 //! * `commands`: operator commands;
 //! * `timer`: the closed set of timers ([`Timer`]) in a fixed table;
-//! * `group`: per-group state, [`Reason`] and [`HistoryEntry`].
+//! * `group`: per-group state, [`Reason`] and [`HistoryEntry`];
+//! * `stateful`: the connection tables, their replication and bulk sync.
 //!
 //! In debug builds [`Unit::invariants`] runs after every input.
 //!
@@ -55,6 +56,7 @@ mod pairing;
 mod requests;
 mod rules;
 mod show;
+mod stateful;
 mod timer;
 
 pub use config_plane::{FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD, default_running_config};
@@ -311,6 +313,8 @@ struct State {
     rng: u64,
     /// Running config, flash, the reliable channel and config syncs.
     cp: config_plane::ConfigPlane,
+    /// Connection tables and their replication (stateful failover).
+    st: stateful::StatePlane,
 }
 
 /// Frames and events waiting for the caller.
@@ -337,6 +341,8 @@ pub struct Unit {
     s: State,
     out: Outputs,
     stats: Statistics,
+    /// Stateful failover counters per object type.
+    st_stats: stateful::StateCounters,
 }
 
 impl Unit {
@@ -379,10 +385,12 @@ impl Unit {
                 channel_seq: 0,
                 rng: boot_nonce ^ 0x6a09_e667_f3bc_c908,
                 cp: config_plane::ConfigPlane::new(boot_nonce, running, flash, &serial),
+                st: stateful::StatePlane::default(),
             },
             config,
             out: Outputs::default(),
             stats: Statistics::default(),
+            st_stats: stateful::StateCounters::default(),
         };
         match mode {
             Mode::Standalone => {
@@ -689,6 +697,7 @@ impl Unit {
         if s.mode == Mode::Standalone {
             assert!(s.timers.armed().next().is_none(), "a standalone unit has no timers");
         }
+        self.st_invariants();
     }
 
     // ----- time ------------------------------------------------------------

@@ -8,6 +8,7 @@
 
 use super::group::{self, ClaimWhy, HistoryEntry, Reason, Request};
 use super::{Event, Mode, Timer, Unit};
+use crate::config::StateLink;
 use crate::constants::EVALUATE_PASSES_MAX;
 use crate::planted::PlantedBug;
 use crate::time::Instant;
@@ -208,6 +209,12 @@ impl Unit {
         );
         let gm = &mut self.s.groups[g.index()];
         gm.state = to;
+        if from.is_active() && !to.is_active() {
+            self.st_on_leave_active(g);
+        } else if to.is_active() && !from.is_active() {
+            self.st_on_active(g);
+        }
+        let gm = &mut self.s.groups[g.index()];
         gm.record(HistoryEntry { time: now, from, to, reason });
         self.push_event(Event::GroupTransition { group: g, from, to, reason: reason.as_str().to_owned() });
         self.out.hello_due = true;
@@ -286,10 +293,12 @@ impl Unit {
         }
     }
 
-    /// Seam for the configuration issue: the work a group does in `state`
-    /// before it moves on (Sync Config: receive the peer's running config;
-    /// Bulk Sync: receive the connection state; Active Applying Config: apply
-    /// the config). Placeholders today: every step completes at once.
+    /// Seam for the work a group does in `state` before it moves on. Every
+    /// step completes at once: the config sync and the bulk sync of
+    /// connection state run beside the path over the reliable channel, so a
+    /// standby group is Standby Ready (and can take over a failure) without
+    /// waiting for them. Only preempt waits for the bulk sync (see
+    /// `preempt_applies` and `unit::stateful`; docs/DECISIONS.md).
     fn path_step(&mut self, _g: Group, _state: GroupState) -> PathStep {
         PathStep::Done
     }
@@ -317,7 +326,9 @@ impl Unit {
 
     /// Whether preempt should move `g` here now: the preferred unit, preempt
     /// on, Standby Ready, not protected by a manual move, the peer (current,
-    /// taking part) active for it, no request in flight.
+    /// taking part) active for it, no request in flight, and, with stateful
+    /// failover, the bulk sync from the peer finished (section 7; the delay
+    /// counts from then).
     fn preempt_applies(&self, g: Group) -> bool {
         let gm = &self.s.groups[g.index()];
         self.s.mode == Mode::Enabled
@@ -327,6 +338,7 @@ impl Unit {
             && !gm.pinned
             && gm.request.is_none()
             && self.peer_group(g).is_some_and(|p| p.failover_on && p.state.is_active())
+            && (self.config.state_link == StateLink::None || self.bulk_sync_received())
     }
 
     /// Arms the preempt timer `delay` after the group became available here.

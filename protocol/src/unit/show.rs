@@ -9,6 +9,7 @@ use crate::show::{
     HistoryRow, HistoryView, HostView, InterfaceRow, LinkLine, RunningConfigView, ShowCommand, ShowError, ShownState,
     StateLine, StateView, StatefulCounters, StatefulRow, StatefulView, VersionView, WallTime,
 };
+use crate::stateful::ObjectType;
 use crate::time::Instant;
 use crate::unit::{IfaceId, Reason};
 use crate::wire::{Group, GroupState};
@@ -202,6 +203,27 @@ impl Unit {
         }
     }
 
+    /// The object types a row of the 7.2 stateful table counts. L2 bridge
+    /// entries and GTP PDP contexts have no row there: they are read with
+    /// [`Unit::stateful_counters`].
+    fn stateful_row(&self, row: &str) -> Vec<StatefulCounters> {
+        let types: &[ObjectType] = match row {
+            "TCP conn" => &[ObjectType::TcpConn, ObjectType::HttpConn],
+            "UDP conn" => &[ObjectType::UdpConn],
+            "ARP tbl" => &[ObjectType::Arp],
+            "Xlate_Timeout" => &[ObjectType::Xlate],
+            "VPN IPSEC upd" => &[ObjectType::Sa],
+            _ => &[],
+        };
+        types
+            .iter()
+            .map(|t| {
+                let c = self.stateful_counters(*t);
+                StatefulCounters { xmit: c.xmit, xerr: c.xerr, rcv: c.rcv, rerr: c.rerr }
+            })
+            .collect()
+    }
+
     fn failover_view(&self, now: Instant, device: &DeviceInfo) -> FailoverView {
         let g1 = &self.config.groups[0];
         let stats = self.statistics();
@@ -227,7 +249,15 @@ impl Unit {
                 let counters = match *name {
                     "General" => general,
                     "sys cmd" => sys_cmd,
-                    _ => device.stateful.get(*name).copied().unwrap_or_default(),
+                    _ => {
+                        let base = device.stateful.get(*name).copied().unwrap_or_default();
+                        self.stateful_row(name).into_iter().fold(base, |a, c| StatefulCounters {
+                            xmit: a.xmit + c.xmit,
+                            xerr: a.xerr + c.xerr,
+                            rcv: a.rcv + c.rcv,
+                            rerr: a.rerr + c.rerr,
+                        })
+                    }
                 };
                 StatefulRow { object: (*name).to_owned(), counters }
             })
@@ -256,7 +286,15 @@ impl Unit {
             last_failover,
             this_host: self.this_host(now, device),
             other_host: self.other_host(now, device),
-            stateful: StatefulView { link, rows, recv_q: [0, 0, stats.frames_received], xmit_q: [0, 0, general.xmit] },
+            stateful: StatefulView {
+                link,
+                rows,
+                recv_q: [0, 0, stats.frames_received],
+                xmit_q: {
+                    let (cur, max) = self.xmit_queue();
+                    [cur, max, general.xmit]
+                },
+            },
         }
     }
 

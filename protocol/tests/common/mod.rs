@@ -508,3 +508,56 @@ pub fn rejected_frame_changes_nothing(bug: Option<PlantedBug>) -> Outcome {
 }
 
 pub mod property;
+
+// ----- stateful failover (section 8) ----------------------------------------
+
+/// A TCP connection object in `context` (state byte: 4 is ESTABLISHED).
+pub fn tcp(context: &str, id: u64) -> fover_protocol::wire::StateObject {
+    fover_protocol::wire::StateObject::Connection {
+        context: context.into(),
+        id,
+        protocol: fover_protocol::wire::ConnProtocol::Tcp,
+        state: 4,
+    }
+}
+
+/// The ids of the connections `role` knows in `context`.
+pub fn connection_ids(pair: &Pair, role: Role, context: &str) -> Vec<u64> {
+    pair.unit(role)
+        .map(|u| u.connections(context))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|o| match o {
+            fover_protocol::wire::StateObject::Connection { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// stateful: TCP connections survive a failover (state link shared with the
+/// failover link; the primary, active for group 1, loses power; the
+/// secondary serves the connections it had replicated).
+pub fn stateful_tcp_connections_survive_failover(bug: Option<PlantedBug>) -> Outcome {
+    use fover_protocol::stateful::TrafficOp;
+    let mut pair = settled(2, bug, |c| c.state_link = fover_protocol::config::StateLink::SharedWithFailover)?;
+    for id in 1..=20 {
+        pair.traffic(P, TrafficOp::Open(tcp("admin", id))).map_err(|e| e.to_string())?;
+    }
+    pair.traffic(P, TrafficOp::Close(tcp("admin", 7))).map_err(|e| e.to_string())?;
+    run_single_active(&mut pair, ms(200))?;
+    let want: Vec<u64> = (1..=20).filter(|id| *id != 7).collect();
+    ensure!(
+        connection_ids(&pair, S, "admin") == want,
+        "standby before the failover: {:?}",
+        connection_ids(&pair, S, "admin")
+    );
+    pair.power_off(P);
+    run_single_active(&mut pair, secs(2))?;
+    expect_placement(&pair, "after the primary's power failure", Some(S), Some(S))?;
+    let got = connection_ids(&pair, S, "admin");
+    ensure!(got == want, "connections on the new active unit: {got:?}, expected {want:?}");
+    // The new active unit serves them: it carries their traffic.
+    pair.traffic(S, TrafficOp::Close(tcp("admin", 1)))
+        .map_err(|e| format!("closing connection 1 on the new active unit: {e}"))?;
+    Ok(())
+}

@@ -177,7 +177,7 @@ pub struct Coverage {
     pub liveness_checked: u64,
 }
 
-fn apply(pair: &mut Pair, action: &Action) {
+pub fn apply(pair: &mut Pair, action: &Action) {
     match action {
         Action::Cut(link, from) => pair.cut(*link, *from),
         Action::Heal(link, from) => pair.heal(*link, *from),

@@ -1,0 +1,354 @@
+//! Stateful failover tables (PROTOCOL.md section 8): what the active unit of
+//! a context keeps per connection, and what it replicates to its mate.
+//!
+//! Per context, the tables are: NAT translations (xlates), TCP, UDP and HTTP
+//! connections with their state, ARP entries, L2 bridge entries, ISAKMP/IPsec
+//! SAs and GTP PDP contexts, all replicated (HTTP only with `replication http`
+//! on the context's group); and the uauth table and routes, which are never
+//! replicated. [`StateTables`] holds them all in one ordered map, so that a
+//! bulk sync can walk them with a cursor while they change (see
+//! `unit::stateful`).
+//!
+//! ```
+//! use core::time::Duration;
+//! use fover_protocol::config::StateLink;
+//! use fover_protocol::stateful::TrafficOp;
+//! use fover_protocol::testing::Pair;
+//! use fover_protocol::wire::{ConnProtocol, Role, StateObject};
+//!
+//! let (mut primary, mut secondary) = Pair::configs(2);
+//! primary.state_link = StateLink::SharedWithFailover;
+//! secondary.state_link = StateLink::SharedWithFailover;
+//! let mut pair = Pair::new(primary, secondary);
+//! pair.run_for(Duration::from_secs(3));
+//! // Context `admin` (group 1) is active on the primary: traffic goes through it.
+//! let tcp = StateObject::Connection { context: "admin".into(), id: 1, protocol: ConnProtocol::Tcp, state: 4 };
+//! pair.traffic(Role::Primary, TrafficOp::Open(tcp.clone())).unwrap();
+//! pair.run_for(Duration::from_millis(10));
+//! assert_eq!(pair.unit(Role::Secondary).unwrap().connections("admin"), vec![tcp]);
+//! ```
+//!
+//! # Bounds and the policy when full
+//!
+//! Each table of each context holds at most [`table_capacity`] entries. When a
+//! table is full, a *new* entry is refused (the traffic that wanted it gets
+//! [`TrafficError::TableFull`], a replicated add is dropped) and the refusal is
+//! counted ([`ObjectCounters::refused`] for local traffic, `rerr` for a
+//! received update); entries already there are still updated and removed.
+//! Nothing already in a table is ever evicted to make room: evicting would
+//! drop a live connection silently, while refusing a new one is what an
+//! appliance out of connection memory does.
+
+use crate::constants::*;
+use crate::wire::{ConnProtocol, StateObject};
+use std::collections::BTreeMap;
+
+/// One kind of object in the tables. The order is the bulk sync's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ObjectType {
+    Xlate,
+    TcpConn,
+    UdpConn,
+    HttpConn,
+    Arp,
+    Bridge,
+    Sa,
+    GtpPdp,
+    /// Never replicated.
+    Uauth,
+    /// Never replicated.
+    Route,
+}
+
+impl ObjectType {
+    /// Every object type, in table order.
+    pub const ALL: &'static [ObjectType] = &[
+        ObjectType::Xlate,
+        ObjectType::TcpConn,
+        ObjectType::UdpConn,
+        ObjectType::HttpConn,
+        ObjectType::Arp,
+        ObjectType::Bridge,
+        ObjectType::Sa,
+        ObjectType::GtpPdp,
+        ObjectType::Uauth,
+        ObjectType::Route,
+    ];
+
+    /// Whether the active unit sends objects of this type to its mate at all
+    /// (HTTP also needs `replication http` on the group).
+    pub const fn is_replicated(self) -> bool {
+        !matches!(self, ObjectType::Uauth | ObjectType::Route)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ObjectType::Xlate => "xlate",
+            ObjectType::TcpConn => "TCP conn",
+            ObjectType::UdpConn => "UDP conn",
+            ObjectType::HttpConn => "HTTP conn",
+            ObjectType::Arp => "ARP tbl",
+            ObjectType::Bridge => "L2 bridge tbl",
+            ObjectType::Sa => "IPsec SA",
+            ObjectType::GtpPdp => "GTP PDP",
+            ObjectType::Uauth => "uauth",
+            ObjectType::Route => "route",
+        }
+    }
+}
+
+/// Entries one table of one context may hold.
+pub const fn table_capacity(t: ObjectType) -> usize {
+    match t {
+        ObjectType::Xlate | ObjectType::TcpConn | ObjectType::UdpConn | ObjectType::HttpConn => {
+            STATE_CONNECTIONS_PER_CONTEXT_MAX
+        }
+        ObjectType::Arp | ObjectType::Bridge | ObjectType::Uauth | ObjectType::Route => STATE_HOSTS_PER_CONTEXT_MAX,
+        ObjectType::Sa | ObjectType::GtpPdp => STATE_TUNNELS_PER_CONTEXT_MAX,
+    }
+}
+
+/// An object that is never replicated (kept by the unit that created it only).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LocalObject {
+    /// A cut-through proxy authentication: the user behind `ip`.
+    Uauth { context: String, ip: u32, user: String },
+    /// A route: `prefix/len` via `next_hop`.
+    Route { context: String, prefix: u32, len: u8, next_hop: u32 },
+}
+
+/// An entry of the tables: a replicated object or a local one.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Entry {
+    Replicated(StateObject),
+    Local(LocalObject),
+}
+
+/// What traffic through a context does to its tables (`Unit::handle_traffic`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrafficOp {
+    /// Creates an object (a new connection, translation, SA...), or updates it if present.
+    Open(StateObject),
+    /// Changes an existing object (a TCP state change, an ARP refresh...).
+    Update(StateObject),
+    /// Removes an object (a connection closes, an entry times out).
+    Close(StateObject),
+    /// Adds or replaces a never-replicated entry.
+    OpenLocal(LocalObject),
+    /// Removes a never-replicated entry.
+    CloseLocal(LocalObject),
+}
+
+impl TrafficOp {
+    /// The context the operation is in.
+    pub fn context(&self) -> &str {
+        match self {
+            TrafficOp::Open(o) | TrafficOp::Update(o) | TrafficOp::Close(o) => object_context(o),
+            TrafficOp::OpenLocal(l) | TrafficOp::CloseLocal(l) => local_context(l),
+        }
+    }
+}
+
+/// Why traffic could not change the tables.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TrafficError {
+    #[error("no security context named {0:?}")]
+    UnknownContext(String),
+    #[error("context {context:?} is not active on this unit: traffic goes through the mate")]
+    NotActive { context: String },
+    #[error("the {table} table of context {context:?} is full ({capacity} entries): new entry refused")]
+    TableFull { context: String, table: &'static str, capacity: usize },
+    #[error("no such {table} entry in context {context:?}")]
+    NoSuchEntry { context: String, table: &'static str },
+}
+
+/// Counters of one object type: the `Stateful Failover Logical Update
+/// Statistics` (xmit, xerr, rcv, rerr) and the table-full refusals.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ObjectCounters {
+    /// Updates queued for the mate (incremental and bulk).
+    pub xmit: u64,
+    /// Updates that could not be queued (state queue full; a bulk sync follows).
+    pub xerr: u64,
+    /// Updates received from the mate and applied.
+    pub rcv: u64,
+    /// Updates received and not applied (table full, no such entry, unknown context).
+    pub rerr: u64,
+    /// New entries refused locally because the table was full.
+    pub refused: u64,
+}
+
+/// Where an object lives in [`StateTables`]: context, type, key within the table.
+pub type ObjectKey = (String, ObjectType, u64);
+
+/// The context an object belongs to.
+pub fn object_context(o: &StateObject) -> &str {
+    match o {
+        StateObject::Connection { context, .. }
+        | StateObject::Xlate { context, .. }
+        | StateObject::Arp { context, .. }
+        | StateObject::Bridge { context, .. }
+        | StateObject::Sa { context, .. }
+        | StateObject::GtpPdp { context, .. } => context,
+    }
+}
+
+fn local_context(l: &LocalObject) -> &str {
+    match l {
+        LocalObject::Uauth { context, .. } | LocalObject::Route { context, .. } => context,
+    }
+}
+
+fn mac_key(mac: &[u8; 6]) -> u64 {
+    mac.iter().fold(0u64, |k, b| (k << 8) | u64::from(*b))
+}
+
+/// The type of a replicated object and its key within its table.
+pub fn object_type_key(o: &StateObject) -> (ObjectType, u64) {
+    match o {
+        StateObject::Connection { id, protocol, .. } => {
+            let t = match protocol {
+                ConnProtocol::Tcp => ObjectType::TcpConn,
+                ConnProtocol::Udp => ObjectType::UdpConn,
+                ConnProtocol::Http => ObjectType::HttpConn,
+            };
+            (t, *id)
+        }
+        StateObject::Xlate { id, .. } => (ObjectType::Xlate, *id),
+        StateObject::Arp { ip, .. } => (ObjectType::Arp, u64::from(*ip)),
+        StateObject::Bridge { mac, .. } => (ObjectType::Bridge, mac_key(mac)),
+        StateObject::Sa { spi, .. } => (ObjectType::Sa, u64::from(*spi)),
+        StateObject::GtpPdp { teid, .. } => (ObjectType::GtpPdp, u64::from(*teid)),
+    }
+}
+
+/// The key of a replicated object.
+pub fn object_key(o: &StateObject) -> ObjectKey {
+    let (t, k) = object_type_key(o);
+    (object_context(o).to_owned(), t, k)
+}
+
+/// The key of a local object.
+pub fn local_key(l: &LocalObject) -> ObjectKey {
+    match l {
+        LocalObject::Uauth { context, ip, .. } => (context.clone(), ObjectType::Uauth, u64::from(*ip)),
+        LocalObject::Route { context, prefix, len, .. } => {
+            (context.clone(), ObjectType::Route, (u64::from(*prefix) << 8) | u64::from(*len))
+        }
+    }
+}
+
+/// Why [`StateTables::insert`] did nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InsertError {
+    /// The table is full and the key is new.
+    Full,
+}
+
+/// Every table of every context of one unit, in one ordered map (context,
+/// object type, key), with the size of each table kept beside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct StateTables {
+    entries: BTreeMap<ObjectKey, Entry>,
+    sizes: BTreeMap<(String, ObjectType), usize>,
+}
+
+impl StateTables {
+    /// Inserts or replaces an entry; a new key in a full table is refused.
+    /// Returns whether the key was new.
+    pub fn insert(&mut self, key: ObjectKey, entry: Entry) -> Result<bool, InsertError> {
+        if let Some(e) = self.entries.get_mut(&key) {
+            *e = entry;
+            return Ok(false);
+        }
+        let size = self.sizes.entry((key.0.clone(), key.1)).or_insert(0);
+        if *size >= table_capacity(key.1) {
+            return Err(InsertError::Full);
+        }
+        *size += 1;
+        self.entries.insert(key, entry);
+        Ok(true)
+    }
+
+    /// Removes an entry; returns whether it was there.
+    pub fn remove(&mut self, key: &ObjectKey) -> bool {
+        if self.entries.remove(key).is_none() {
+            return false;
+        }
+        let table = (key.0.clone(), key.1);
+        if let Some(size) = self.sizes.get_mut(&table) {
+            *size -= 1;
+            if *size == 0 {
+                self.sizes.remove(&table);
+            }
+        }
+        true
+    }
+
+    pub fn get(&self, key: &ObjectKey) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    pub fn contains(&self, key: &ObjectKey) -> bool {
+        self.entries.contains_key(key)
+    }
+
+    /// Entries of one table of one context.
+    pub fn len_of(&self, context: &str, t: ObjectType) -> usize {
+        self.sizes.get(&(context.to_owned(), t)).copied().unwrap_or(0)
+    }
+
+    /// Every entry, in (context, type, key) order.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries of one context, in table order.
+    pub fn context(&self, context: &str) -> impl Iterator<Item = (&ObjectKey, &Entry)> {
+        let lo = (context.to_owned(), ObjectType::Xlate, 0);
+        self.entries.range(lo..).take_while(move |(k, _)| k.0 == context)
+    }
+
+    /// The first entry after `cursor` (from the start with `None`).
+    pub fn next_after(&self, cursor: Option<&ObjectKey>) -> Option<(&ObjectKey, &Entry)> {
+        use core::ops::Bound;
+        match cursor {
+            None => self.entries.iter().next(),
+            Some(c) => self.entries.range((Bound::Excluded(c), Bound::Unbounded)).next(),
+        }
+    }
+
+    /// Keeps only the entries of `context` for which `keep` holds.
+    pub fn retain_context(&mut self, context: &str, mut keep: impl FnMut(&ObjectKey, &Entry) -> bool) {
+        let doomed: Vec<ObjectKey> =
+            self.context(context).filter(|(k, e)| !keep(k, e)).map(|(k, _)| k.clone()).collect();
+        for k in doomed {
+            self.remove(&k);
+        }
+    }
+
+    /// Checks the bounds cheaply (after every input): every table within its
+    /// capacity, and as many entries as the sizes add up to.
+    pub fn check_bounds(&self) {
+        assert_eq!(self.sizes.values().sum::<usize>(), self.entries.len(), "table sizes add up to the entries");
+        for ((_, t), n) in &self.sizes {
+            assert!(*n <= table_capacity(*t), "{} table over its bound", t.as_str());
+        }
+    }
+
+    /// Checks the sizes against the entries one by one; panics on a bug.
+    pub fn invariants(&self) {
+        let mut counted: BTreeMap<(String, ObjectType), usize> = BTreeMap::new();
+        for k in self.entries.keys() {
+            *counted.entry((k.0.clone(), k.1)).or_insert(0) += 1;
+        }
+        assert_eq!(counted, self.sizes, "table sizes agree with the entries");
+        for ((_, t), n) in &self.sizes {
+            assert!(*n <= table_capacity(*t), "{} table over its bound", t.as_str());
+        }
+    }
+}
