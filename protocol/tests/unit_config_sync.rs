@@ -212,6 +212,8 @@ fn heal_discards_the_losing_units_split_commands_and_says_how_many() {
     assert_eq!(pair.cli(P, "admin", "access-list during-split-p extended permit ip any any"), Ok(String::new()));
     assert_eq!(pair.cli(S, "admin", "access-list during-split-s1 extended permit ip any any"), Ok(String::new()));
     assert_eq!(pair.cli(S, "admin", "access-list during-split-s2 extended permit ip any any"), Ok(String::new()));
+    // A command the CLI refuses changes nothing and is not counted.
+    assert!(pair.cli(S, "admin", "context nested").is_err());
     pair.clear_events();
     heal(&mut pair);
     pair.run_for(secs(5));

@@ -274,9 +274,6 @@ impl Unit {
             Ok(c) => c,
             Err(refusal) => return refused(refusal.to_string()),
         };
-        if kind.changes_configuration() && !self.peer_reachable() {
-            self.s.cp.split_commands = self.s.cp.split_commands.saturating_add(1);
-        }
         if kind == CommandKind::LocalAction
             && replication::canonical_words(line).first().map(String::as_str) == Some("activation-key")
         {
@@ -289,6 +286,7 @@ impl Unit {
             CommandKind::WriteStandby => unreachable!("handled above"),
             CommandKind::File => {
                 let text = self.file_command(space, line)?;
+                self.count_if_split();
                 let warning = match class {
                     Classification::Replicated if self.peer_reachable() => {
                         self.replicate_file_command(space, line);
@@ -302,6 +300,7 @@ impl Unit {
             }
             CommandKind::LocalConfig | CommandKind::Config => {
                 self.s.cp.running.apply(space, line).map_err(|e| super::CommandError::Refused(e.to_string()))?;
+                self.count_if_split();
                 match class {
                     Classification::Replicated if !self.peer_reachable() => {
                         self.s.cp.resync_needed = true;
@@ -345,6 +344,13 @@ impl Unit {
         self.s.cp.license = license;
         self.flash_written();
         Ok(format!("Licensed features for this platform: {license}\nThe flash activation key has been modified."))
+    }
+
+    /// A command was applied while the peer is unreachable: counted for the heal discard.
+    fn count_if_split(&mut self) {
+        if !self.peer_reachable() {
+            self.s.cp.split_commands = self.s.cp.split_commands.saturating_add(1);
+        }
     }
 
     /// Runs a file command on this unit's flash.
