@@ -33,6 +33,12 @@ impl Unit {
                         // Fails again at once (the group rules run at the end
                         // of this input) if the cause persists.
                         self.recover(now, *g, Reason::SetByConfigCmd);
+                        if self.s.mode == Mode::Standalone {
+                            // A standalone unit (its mate refused) runs every
+                            // group it can: there is nobody to be standby for.
+                            self.s.timers.stop(Timer::Preempt(*g));
+                            self.go_active(now, *g, Reason::FailoverDisabled);
+                        }
                     }
                 }
                 Ok(String::new())
