@@ -215,3 +215,16 @@ fn planted_hold_timer_too_short_fails_hellos_dropped() {
         assert!(message.contains("without a cause"), "{message}");
     }
 }
+
+#[test]
+fn planted_ignore_replicated_connections_fails_connections_survive() {
+    for (engine, outcome) in
+        planted("stateful-connections-survive-failover.toml", PlantedBug::IgnoreReplicatedConnections)
+    {
+        let (prop, message) = violation(&outcome);
+        // The primary takes group 2 over and drops the TCP connections the
+        // secondary had replicated to it (and it had acknowledged).
+        assert_eq!(prop, property::CONNECTIONS, "{engine:?}: {message}");
+        assert!(message.contains("is unknown to the primary, active for group 2"), "{message}");
+    }
+}

@@ -61,6 +61,7 @@ mod timer;
 
 pub use config_plane::{FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD, default_running_config};
 pub use group::{HistoryEntry, Reason};
+pub use stateful::ReplicationMark;
 pub use timer::Timer;
 
 use crate::auth::{self, AuthError, Session};
