@@ -158,6 +158,8 @@ impl Unit {
             let g = *g;
             if self.group_state(g).is_active() {
                 self.s.groups[g.index()].request = None;
+                // The operator wants it here: no boot placement moves it.
+                self.s.groups[g.index()].boot_yield = None;
                 self.s.groups[g.index()].pinned = true;
                 continue;
             }
