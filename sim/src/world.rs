@@ -129,6 +129,7 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
         config_out_of_sync: u.config_out_of_sync(),
         config_syncing: u.config_sync().is_some(),
         pairing_refused: u.pairing_refusal().is_some(),
+        standalone: u.is_standalone(),
     };
     for (g, (failed, monitored)) in u.failed_interfaces_by_group().into_iter().enumerate() {
         view.failed[g] = failed;

@@ -115,8 +115,9 @@ fn scenarios_read_back_from_their_own_toml() {
 
 #[test]
 fn scenarios_pending_files_parse_and_say_why_they_wait() {
-    let files = toml_files(&scenarios_dir().join("pending"));
-    assert!(!files.is_empty());
+    // Every pending story may have shipped (the folder is then gone).
+    let dir = scenarios_dir().join("pending");
+    let files = if dir.exists() { toml_files(&dir) } else { Vec::new() };
     for file in files {
         load(&file);
         let text = std::fs::read_to_string(&file).unwrap();

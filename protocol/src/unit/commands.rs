@@ -23,8 +23,14 @@ fn groups(which: Option<Group>) -> &'static [Group] {
 impl Unit {
     pub(super) fn command(&mut self, now: Instant, command: Command) -> Result<String, CommandError> {
         match command {
-            Command::Failover => self.enable_failover(now),
-            Command::NoFailover => self.freeze(),
+            Command::Failover => {
+                self.record_failover_line("failover");
+                self.enable_failover(now)
+            }
+            Command::NoFailover => {
+                self.record_failover_line("no failover");
+                self.freeze()
+            }
             Command::FailoverActive(which) => self.failover_active(now, which),
             Command::NoFailoverActive(which) => self.no_failover_active(now, which),
             Command::FailoverReset(which) => {

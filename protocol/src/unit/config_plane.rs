@@ -419,6 +419,13 @@ impl Unit {
 
     // ----- sending ---------------------------------------------------------
 
+    /// `failover` / `no failover` in the running config (a bootstrap line:
+    /// never replicated, kept by a sync, saved by `write memory`).
+    pub(super) fn record_failover_line(&mut self, line: &str) {
+        let _ = self.s.cp.running.apply(&Space::System, line);
+        self.s.cp.digest.0.set(None);
+    }
+
     pub(super) fn cp_send(&mut self, body: Control) {
         self.s.cp.outbox.push_back(body);
     }

@@ -358,7 +358,7 @@ impl Unit {
     /// Powers a unit on with the flash it kept across the power cycle: its
     /// running config is the startup config there, or, with none saved,
     /// [`default_running_config`].
-    pub fn boot(config: UnitConfig, flash: Flash, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
+    pub fn boot(mut config: UnitConfig, flash: Flash, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
         config.validate()?;
         let serial = config.device().serial;
         let running = if flash.startup(&Space::System).is_some() {
@@ -369,6 +369,10 @@ impl Unit {
         let session = Session::new(config.role, boot_nonce, config.failover_key.as_ref());
         let iface_groups = config.interfaces.iter().map(|i| config.group_of_context(&i.context)).collect();
         let ifaces = config.interfaces.iter().map(|_| iface::Monitor::new()).collect();
+        // A saved `no failover` keeps the unit standalone (section 5).
+        if running.failover_disabled() {
+            config.failover_enabled = false;
+        }
         let mode = if config.failover_enabled { Mode::Enabled } else { Mode::Standalone };
         let mut unit = Unit {
             session,
@@ -437,6 +441,13 @@ impl Unit {
     /// Whether `no failover` froze the roles (hellos go on; nothing changes automatically).
     pub fn is_frozen(&self) -> bool {
         self.s.mode == Mode::Frozen
+    }
+
+    /// Whether this unit runs standalone: failover disabled from power-on
+    /// (section 5), or its mate refused to pair (section 9). It sends no
+    /// failover traffic and keeps every group it can active.
+    pub fn is_standalone(&self) -> bool {
+        self.s.mode == Mode::Standalone
     }
 
     /// The state of `group` on this unit.

@@ -88,6 +88,8 @@ pub struct UnitView {
     pub config_syncing: bool,
     /// This unit refused to pair with its mate and runs standalone.
     pub pairing_refused: bool,
+    /// This unit runs standalone (failover disabled from power-on, or pairing refused).
+    pub standalone: bool,
 }
 
 impl UnitView {
@@ -103,6 +105,7 @@ impl UnitView {
             config_out_of_sync: false,
             config_syncing: false,
             pairing_refused: false,
+            standalone: false,
         }
     }
     pub fn active(&self, g: Group) -> bool {
