@@ -510,6 +510,11 @@ fn property_replicated_state_converges_after_recovery() {
                 "seed {seed}: context {context}: the standby ({b}) differs from the active unit ({a})"
             );
         }
+        for role in [P, S] {
+            if let Some(u) = pair.unit(role) {
+                u.state_tables().invariants();
+            }
+        }
         converged += 1;
     }
     println!("{converged} schedules converged; {failovers_with_state} had a failover");

@@ -96,14 +96,6 @@ pub struct Seen {
     pub t_ns: u64,
 }
 
-/// What the clients believe of a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Open,
-    /// Unknown to the unit carrying its traffic after a failover.
-    Lost(DropReason),
-}
-
 /// One connection the workload opened and has not closed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conn {
@@ -113,7 +105,6 @@ pub struct Conn {
     pub protocol: ConnProtocol,
     pub state: u8,
     pub opened_ns: u64,
-    pub status: Status,
     /// The last unit boot known to hold it (an operation through it
     /// succeeded, or a failover check found it there); `None` after a
     /// failover to a unit that did not know it, until an operation decides.
@@ -193,8 +184,13 @@ pub struct Traffic {
     contexts: Vec<(String, Group)>,
     next_at: Option<u64>,
     next_id: u64,
-    /// Every connection opened and not closed, by (context, id).
+    /// Every connection open, by (context, id).
     pub book: BTreeMap<(String, u64), Conn>,
+    /// The ids of the open connections, per context (in `contexts` order),
+    /// for a random pick.
+    open_ids: Vec<Vec<u64>>,
+    /// Per context: connections lost at a failover (their clients saw them reset).
+    lost: BTreeMap<String, u64>,
     /// Run tallies (see [`counter`]).
     pub counters: BTreeMap<String, u64>,
 }
@@ -203,12 +199,14 @@ impl Traffic {
     /// `spec`: the scenario's `[traffic]`, if any (`connect` steps work without it).
     pub fn new(spec: Option<TrafficSpec>, seed: u64, contexts: Vec<(String, Group)>) -> Traffic {
         let mut t = Traffic {
+            open_ids: vec![Vec::new(); contexts.len()],
             spec,
             rng: Rng::derive(seed, "traffic"),
             contexts,
             next_at: None,
             next_id: 0,
             book: BTreeMap::new(),
+            lost: BTreeMap::new(),
             counters: BTreeMap::new(),
         };
         if t.spec.is_some() && !t.contexts.is_empty() {
@@ -249,7 +247,6 @@ impl Traffic {
             protocol,
             state: 1,
             opened_ns: t_ns,
-            status: Status::Open,
             seen: None,
             at_risk: None,
         }
@@ -281,7 +278,7 @@ impl Traffic {
         let spec = self.spec.clone()?;
         let gap = self.gap_ns();
         self.next_at = Some(t_ns.saturating_add(gap));
-        let (context, group) = self.rng.pick(&self.contexts).clone();
+        let ci = self.rng.below(self.contexts.len() as u64) as usize;
         let roll = self.rng.below(100);
         let protocol = match self.rng.below(100) {
             0..60 => ConnProtocol::Tcp,
@@ -289,23 +286,21 @@ impl Traffic {
             _ => ConnProtocol::Http,
         };
         let pick = self.rng.next_u64();
+        let group = self.contexts[ci].1;
         let to = carrier(group)?;
-        let open: Vec<&(String, u64)> = self
-            .book
-            .range((context.clone(), 0)..=(context.clone(), u64::MAX))
-            .filter(|(_, c)| c.status == Status::Open)
-            .map(|(k, _)| k)
-            .collect();
+        let open = &self.open_ids[ci];
         let kind = match roll {
             _ if open.is_empty() => ActionKind::Open,
             0..40 if (open.len() as u64) < u64::from(spec.open_max) => ActionKind::Open,
             0..85 => ActionKind::Use,
             _ => ActionKind::Close,
         };
+        let context = self.contexts[ci].0.clone();
         if kind == ActionKind::Open {
             return Some(self.open_action(t_ns, to, &context, group, protocol));
         }
-        let key = open[(pick % open.len() as u64) as usize].clone();
+        let id = open[(pick % open.len() as u64) as usize];
+        let key = (context, id);
         let conn = self.book.get(&key)?;
         let op = if kind == ActionKind::Use {
             let mut next = conn.clone();
@@ -338,6 +333,9 @@ impl Traffic {
             (ActionKind::Open, Ok(())) => {
                 if let Some(mut conn) = action.opening {
                     conn.seen = seen;
+                    if let Some(ids) = self.ids_of(&conn.context) {
+                        ids.push(conn.id);
+                    }
                     self.book.insert(action.conn, conn);
                     self.count(counter::OPENED, 1);
                 }
@@ -358,27 +356,20 @@ impl Traffic {
                 }
             }
             (ActionKind::Close, Ok(())) => {
-                if self.book.remove(&action.conn).is_some_and(|c| c.at_risk.is_some()) {
+                if self.close(&action.conn).is_some_and(|c| c.at_risk.is_some()) {
                     self.count(counter::SURVIVED, 1);
                 }
                 self.count(counter::CLOSED, 1);
             }
             (ActionKind::Use | ActionKind::Close, Err(TrafficError::NoSuchEntry { .. })) if carrier_now => {
-                let Some(c) = self.book.get_mut(&action.conn) else { return Answer::Fine };
-                match c.at_risk.take() {
-                    Some(reason) => {
-                        c.status = Status::Lost(reason);
-                        self.count(&format!("{}{}", counter::LOST_PREFIX, reason.as_str()), 1);
+                let Some(c) = self.close(&action.conn) else { return Answer::Fine };
+                *self.lost.entry(c.context.clone()).or_default() += 1;
+                match c.at_risk {
+                    Some(reason) => self.count(&format!("{}{}", counter::LOST_PREFIX, reason.as_str()), 1),
+                    None if c.seen.is_some_and(|s| s.unit == action.unit && s.boot == action.boot) => {
+                        return Answer::Vanished(c);
                     }
-                    None => {
-                        let held_here = c.seen.is_some_and(|s| s.unit == action.unit && s.boot == action.boot);
-                        let conn = c.clone();
-                        c.status = Status::Lost(DropReason::NotReplicated);
-                        if held_here {
-                            return Answer::Vanished(conn);
-                        }
-                        self.count(&format!("{}{}", counter::LOST_PREFIX, DropReason::NotReplicated.as_str()), 1);
-                    }
+                    None => self.count(&format!("{}{}", counter::LOST_PREFIX, DropReason::NotReplicated.as_str()), 1),
                 }
             }
             _ => {}
@@ -386,22 +377,36 @@ impl Traffic {
         Answer::Fine
     }
 
+    fn ids_of(&mut self, context: &str) -> Option<&mut Vec<u64>> {
+        let i = self.contexts.iter().position(|(c, _)| c == context)?;
+        Some(&mut self.open_ids[i])
+    }
+
+    /// Takes a connection out of the book (closed or lost).
+    fn close(&mut self, key: &(String, u64)) -> Option<Conn> {
+        let c = self.book.remove(key)?;
+        if let Some(ids) = self.ids_of(&key.0) {
+            if let Some(i) = ids.iter().position(|id| *id == key.1) {
+                ids.swap_remove(i);
+            }
+        }
+        Some(c)
+    }
+
     /// The end of the run: connections a failover left unknown and never used
     /// again count as dropped.
     pub fn finish(&mut self) {
-        let risky: Vec<DropReason> =
-            self.book.values().filter(|c| c.status == Status::Open).filter_map(|c| c.at_risk).collect();
+        let risky: Vec<DropReason> = self.book.values().filter_map(|c| c.at_risk).collect();
         for r in risky {
             self.count(&format!("{}{}", counter::LOST_PREFIX, r.as_str()), 1);
         }
     }
 
-    /// In `context`: connections opened and not closed, and of those the ones
-    /// lost at a failover (clients saw them reset).
-    pub fn in_context(&self, context: &str) -> (Vec<&Conn>, usize) {
-        let all: Vec<&Conn> =
-            self.book.range((context.to_owned(), 0)..=(context.to_owned(), u64::MAX)).map(|(_, c)| c).collect();
-        let lost = all.iter().filter(|c| matches!(c.status, Status::Lost(_))).count();
-        (all, lost)
+    /// In `context`: the open connections, and how many more were lost at a
+    /// failover (clients saw them reset); together, every connection opened
+    /// and not closed.
+    pub fn in_context(&self, context: &str) -> (Vec<&Conn>, u64) {
+        let open = self.book.range((context.to_owned(), 0)..=(context.to_owned(), u64::MAX)).map(|(_, c)| c).collect();
+        (open, self.lost.get(context).copied().unwrap_or(0))
     }
 }

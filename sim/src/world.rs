@@ -724,26 +724,25 @@ impl Core {
             return;
         };
         described.push(format!("connections in {context} {}", if want { "survived" } else { "did not all survive" }));
-        let (conns, lost) = self.traffic.in_context(context);
-        if conns.is_empty() {
+        let (open, lost) = self.traffic.in_context(context);
+        let total = open.len() as u64 + lost;
+        if total == 0 {
             failures.push(format!("no connection was opened in {context} (and left open): nothing to survive"));
             return;
         }
         let got = match known {
             None => {
-                observed.push(format!("{} connections in {context}; no unit is active for its group", conns.len()));
+                observed.push(format!("{total} connections in {context}; no unit is active for its group"));
                 false
             }
             Some((unit, ids)) => {
-                let open = conns.iter().filter(|c| c.status == crate::workload::Status::Open);
-                let held = open.filter(|c| ids.contains(&c.id)).count();
+                let held = open.iter().filter(|c| ids.contains(&c.id)).count() as u64;
                 let reset = if lost == 0 { String::new() } else { format!(" ({lost} found reset by their clients)") };
                 observed.push(format!(
-                    "{} connections in {context}: {held} known on the {unit} (active), {} not{reset}",
-                    conns.len(),
-                    conns.len() - held
+                    "{total} connections in {context}: {held} known on the {unit} (active), {} not{reset}",
+                    total - held
                 ));
-                held == conns.len()
+                held == total
             }
         };
         if got != want {

@@ -1174,26 +1174,7 @@ fn is_failover_frame(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == wire::MAGIC
 }
 
-/// FNV-1a, 64 bits: a fixed, platform-independent hash for state digests.
-struct Fnv64(u64);
-
-impl Fnv64 {
-    fn new() -> Fnv64 {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv64 {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
+use crate::stateful::Fnv64;
 
 /// Drains a unit after an input, as the drain contract requires: every frame
 /// to `transmit`, every event to `event`; returns the next deadline.

@@ -28,8 +28,9 @@
 
 use super::{Coverage, Verdict, Violation, property, sometimes};
 use crate::schedule::UnitName;
-use crate::workload::{Conn, DropReason, Seen, Status, Traffic, counter};
+use crate::workload::{Conn, DropReason, Seen, Traffic, counter};
 use fover_protocol::Unit;
+use fover_protocol::stateful::Entry;
 use fover_protocol::wire::{ConnProtocol, Group, StateObject};
 use std::collections::BTreeSet;
 
@@ -229,20 +230,16 @@ impl Survival {
             traffic.book.values().filter(|c| c.group == g).map(|c| c.context.clone()).collect();
         let mut known: BTreeSet<(String, u64)> = BTreeSet::new();
         for ctx in &contexts {
-            for o in unit.connections(ctx) {
-                if let StateObject::Connection { context, id, .. } = o {
-                    known.insert((context, id));
+            for (_, e) in unit.state_tables().context(ctx) {
+                if let Entry::Replicated(StateObject::Connection { id, .. }) = e {
+                    known.insert((ctx.clone(), *id));
                 }
             }
         }
         let (mut survived, mut at_risk, mut violation) = (0u64, 0u64, None);
         let mut reasons: BTreeSet<&'static str> = BTreeSet::new();
-        let keys: Vec<(String, u64)> = traffic
-            .book
-            .iter()
-            .filter(|(_, c)| c.group == g && c.status == Status::Open)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let keys: Vec<(String, u64)> =
+            traffic.book.iter().filter(|(_, c)| c.group == g).map(|(k, _)| k.clone()).collect();
         for key in keys {
             let excuse = {
                 let c = &traffic.book[&key];
