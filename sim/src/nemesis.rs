@@ -265,7 +265,7 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
         pair.state_link = (state_link == "separate").then(|| "separate".to_owned());
     }
     let replication_http = [srng.chance(0.5), srng.chance(0.5)];
-    let traffic_ops_per_s = (!config.no_traffic).then(|| srng.range(1, 20) as u32);
+    let traffic_ops_per_s = (!config.no_traffic).then(|| srng.range(1, 8) as u32);
     let groups = vec![
         GroupSpec {
             id: 1,
@@ -540,7 +540,7 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
         groups,
         contexts: Vec::new(),
         traffic: traffic_ops_per_s
-            .map(|ops| crate::workload::TrafficSpec { ops_per_s: f64::from(ops), ..Default::default() }),
+            .map(|ops| crate::workload::TrafficSpec { ops_per_s: f64::from(ops), open_max: 40 }),
         steps,
         planted_bug: None,
         check_invariants: true,
