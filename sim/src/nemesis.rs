@@ -539,8 +539,7 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
         pair,
         groups,
         contexts: Vec::new(),
-        traffic: traffic_ops_per_s
-            .map(|ops| crate::workload::TrafficSpec { ops_per_s: f64::from(ops), open_max: 40 }),
+        traffic: traffic_ops_per_s.map(|ops| crate::workload::TrafficSpec { ops_per_s: f64::from(ops), open_max: 40 }),
         steps,
         planted_bug: None,
         check_invariants: true,
