@@ -629,6 +629,12 @@ impl Unit {
         }
     }
 
+    /// Nothing waits for the channel and no config or bulk sync runs: the end
+    /// of another input would feed and send nothing.
+    pub(super) fn cp_quiet(&self) -> bool {
+        self.s.cp.outbox.is_empty() && self.s.cp.sync.is_none() && !self.bulk_sync_sending()
+    }
+
     /// Feeds the channel from the outbox and sends its frames.
     fn cp_flush(&mut self, now: Instant) {
         let cp = &mut self.s.cp;

@@ -343,6 +343,11 @@ pub struct Unit {
     stats: Statistics,
     /// Stateful failover counters per object type.
     st_stats: stateful::StateCounters,
+    /// Bumped by every input but a no-op (see [`Unit::state_version`]). Not protocol state.
+    version: u64,
+    /// The last input's end left nothing for the end of another input to do
+    /// on the same state (see [`Unit::traffic_changes_nothing`]). Not protocol state.
+    settled: bool,
 }
 
 impl Unit {
@@ -391,6 +396,8 @@ impl Unit {
             out: Outputs::default(),
             stats: Statistics::default(),
             st_stats: stateful::StateCounters::default(),
+            version: 0,
+            settled: false,
         };
         match mode {
             Mode::Standalone => {
@@ -520,6 +527,20 @@ impl Unit {
         &self.stats
     }
 
+    /// A counter that every input bumps, except one that changes nothing but
+    /// the unit's clock (forwards, within a polltime) and its statistics:
+    /// other hosts' traffic on an interface the traffic leaves as it is, when
+    /// the end of an input has nothing to do (see `traffic_changes_nothing`).
+    /// While it is unchanged, so are the unit's observable state
+    /// ([`Unit::group_state`], [`Unit::config_digest`], ...), its next deadline
+    /// ([`Unit::poll_timeout`]) and the result of [`Unit::invariants`] (no
+    /// invariant can break by the clock moving forwards: every bound on a
+    /// deadline is relative to it), so a caller may keep what it derived from
+    /// them. Its value means nothing across power cycles.
+    pub fn state_version(&self) -> u64 {
+        self.version
+    }
+
     /// A deterministic FNV-1a hash of all protocol state: configuration,
     /// session (sequence numbers, replay windows), groups and their history,
     /// peer view, timers, interface monitors. Output queues and statistics are
@@ -548,6 +569,25 @@ impl Unit {
             }
             if !is_failover_frame(bytes) {
                 self.stats.network_datagrams += 1;
+                if self.traffic_changes_nothing(now, iface) {
+                    #[cfg(debug_assertions)]
+                    let mut reference = self.clone();
+                    // All that `observe_time` does here.
+                    self.s.clock = now;
+                    #[cfg(debug_assertions)]
+                    {
+                        reference.observe_time(now);
+                        reference.on_interface_traffic(now, iface, false);
+                        reference.finish_input(now);
+                        assert!(
+                            reference.s == self.s
+                                && reference.out.transmits.len() == self.out.transmits.len()
+                                && reference.out.events.len() == self.out.events.len(),
+                            "traffic taken for a no-op changed the unit"
+                        );
+                    }
+                    return;
+                }
                 self.observe_time(now);
                 self.on_interface_traffic(now, iface, false);
                 self.finish_input(now);
@@ -559,6 +599,7 @@ impl Unit {
             Err(error) => match self.forged_frame(bytes, &error) {
                 Some(frame) => frame,
                 None => {
+                    self.version = self.version.wrapping_add(1);
                     self.stats.frames_rejected += 1;
                     self.push_event(Event::FrameRejected { link, error });
                     return;
@@ -1135,6 +1176,7 @@ impl Unit {
     /// The end of every input: settle the group rules, send a hello if a group
     /// changed state, check the invariants.
     fn finish_input(&mut self, now: Instant) {
+        self.version = self.version.wrapping_add(1);
         self.evaluate(now);
         if std::mem::take(&mut self.out.hello_due) && self.s.mode != Mode::Standalone {
             self.send_hello();
@@ -1142,8 +1184,38 @@ impl Unit {
         if std::mem::take(&mut self.out.requests_due) {
             self.resend_requests();
         }
+        let bulk_received = self.bulk_sync_received();
+        let quiet = self.cp_quiet();
         self.cp_after_input(now);
+        // Settled: the group rules ran on what the configuration plane left
+        // (it changes only their view of the bulk sync), and the plane had no
+        // work before and has none after (a queue waiting for the channel, a
+        // config or bulk sync running or just ended: its end can start the
+        // next one at the next input).
+        self.settled = quiet && self.cp_quiet() && bulk_received == self.bulk_sync_received();
         self.check_invariants();
+    }
+
+    /// Whether other hosts' traffic on `iface` at `now` would change nothing
+    /// but the clock: the clock moves forwards within the gap that restarts
+    /// silence windows, the interface is not being tested nor failed (traffic
+    /// only ends tests and failures), and the last input's end left nothing
+    /// to do (`settled`): the group rules are at a fixed point (running them
+    /// again on the same state changes nothing) and so is the configuration
+    /// plane. In debug builds every such input is checked against the full
+    /// path.
+    fn traffic_changes_nothing(&self, now: Instant, iface: IfaceId) -> bool {
+        let i = iface.0 as usize;
+        let clock_only = now >= self.s.clock
+            && (self.s.mode == Mode::Standalone || now.saturating_since(self.s.clock) <= self.gap_threshold());
+        let interface_unchanged = !self.s.ifaces[i].link_up
+            || !self.config.interfaces[i].monitored
+            || self.s.mode == Mode::Standalone
+            || !matches!(
+                self.s.ifaces[i].status,
+                InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown
+            );
+        self.settled && clock_only && interface_unchanged && !self.out.hello_due && !self.out.requests_due
     }
 
     fn check_invariants(&self) {

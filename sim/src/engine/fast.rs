@@ -82,6 +82,10 @@ struct Engine {
     /// The true time of each unit's pending timer event (of the current
     /// generation): re-arming at the same time queues nothing new.
     timer_at: [Option<u64>; 2],
+    /// Each unit's next deadline at a [`Unit::state_version`] (`None`: not
+    /// asked since its last boot): an input that leaves the version alone
+    /// leaves the deadline alone.
+    deadline_at_version: [Option<(u64, Option<fover_protocol::Instant>)>; 2],
     traffic_interval_ns: u64,
 }
 
@@ -111,7 +115,15 @@ impl Engine {
         while let Some(e) = unit.poll_event() {
             self.core.on_unit_event(self.now, u, e);
         }
-        let deadline = unit.poll_timeout();
+        let version = unit.state_version();
+        let deadline = match self.deadline_at_version[u.index()] {
+            Some((v, deadline)) if v == version => deadline,
+            _ => {
+                let deadline = unit.poll_timeout();
+                self.deadline_at_version[u.index()] = Some((version, deadline));
+                deadline
+            }
+        };
         self.core.after_input(self.now, u, unit);
         self.arm(u, deadline);
     }
@@ -140,6 +152,7 @@ impl Engine {
         let (unit, nonce) = self.core.boot_unit(self.now, u)?;
         self.units[u.index()] = Some(unit);
         self.epoch[u.index()] += 1;
+        self.deadline_at_version[u.index()] = None;
         self.core.on_boot(self.now, u, nonce);
         self.drain(u);
         let epoch = self.epoch[u.index()];
@@ -307,6 +320,7 @@ pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
         epoch: [0; 2],
         timer_generation: [0; 2],
         timer_at: [None; 2],
+        deadline_at_version: [None; 2],
         traffic_interval_ns,
     };
     engine.run()
