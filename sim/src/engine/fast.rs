@@ -10,8 +10,6 @@ use crate::world::{Core, NETWORK_TRAFFIC, RecordLevel, UnitAction, unit_link};
 use fover_protocol::Unit;
 use fover_protocol::unit::{IfaceId, Link};
 use fover_traces::Event as TEvent;
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 
 #[derive(Debug)]
 enum Ev {
@@ -23,44 +21,98 @@ enum Ev {
     End,
 }
 
-/// The queue holds keys `(time, sequence << 24 | slot)`; the events themselves
-/// (a delivery carries its bytes) wait in a slab, so a heap operation moves
-/// 16 bytes instead of a whole event. Sequence numbers are unique and
-/// increasing, so the order is (time, sequence) as before.
-type Key = Reverse<(u64, u64)>;
-
-/// Bits of a key for the slot: at most 16 M events pending at once.
-const SLOT_BITS: u32 = 24;
-
-#[derive(Default)]
+/// The event queue: a radix heap of `(time, slot)` keys with first-in,
+/// first-out buckets, over a slab of events (a delivery carries its bytes, so
+/// a key moves 16 bytes instead of a whole event).
+///
+/// Events never go into the past (every push is at or after the time of the
+/// last pop), which is what a radix heap needs: bucket `b > 0` holds the keys
+/// whose highest bit differing from `last` (the time of the last pop) is bit
+/// `b - 1`, bucket 0 the keys equal to it. A push is an append; a pop takes
+/// the front of bucket 0, after moving the lowest non-empty bucket down when
+/// bucket 0 is empty (each key moves down at most 64 times, in practice a few).
+/// Keys of equal time always share a bucket and keep their order through the
+/// moves, so events come out in (time, order of push) order, the order of the
+/// binary heap of (time, sequence) this replaced: traces are unchanged.
 struct Queue {
-    heap: BinaryHeap<Key>,
+    /// `buckets[0]` is read from `head`; the others are unordered sets
+    /// kept in push order.
+    buckets: [Vec<(u64, u32)>; 65],
+    head: usize,
+    /// Bit `b - 1` set: bucket `b > 0` is not empty.
+    occupied: u64,
+    last: u64,
     /// Events by slot; `None` when the slot is free.
     slab: Vec<Option<Ev>>,
     free: Vec<u32>,
-    seq: u64,
+    /// Spare storage for moving a bucket down.
+    spare: Vec<(u64, u32)>,
+}
+
+impl Default for Queue {
+    fn default() -> Queue {
+        Queue {
+            buckets: std::array::from_fn(|_| Vec::new()),
+            head: 0,
+            occupied: 0,
+            last: 0,
+            slab: Vec::new(),
+            free: Vec::new(),
+            spare: Vec::new(),
+        }
+    }
 }
 
 impl Queue {
+    fn bucket(last: u64, t: u64) -> usize {
+        (u64::BITS - (t ^ last).leading_zeros()) as usize
+    }
+
     fn push(&mut self, t: u64, ev: Ev) {
-        self.seq += 1;
+        assert!(t >= self.last, "event at {t} ns queued after time {} ns", self.last);
         let slot = match self.free.pop() {
             Some(i) => {
                 self.slab[i as usize] = Some(ev);
                 i
             }
             None => {
+                assert!(self.slab.len() < u32::MAX as usize, "more than {} events pending", u32::MAX);
                 self.slab.push(Some(ev));
                 (self.slab.len() - 1) as u32
             }
         };
-        assert!(slot < 1 << SLOT_BITS, "more than {} events pending", 1u64 << SLOT_BITS);
-        self.heap.push(Reverse((t, self.seq << SLOT_BITS | u64::from(slot))));
+        self.insert(t, slot);
+    }
+
+    fn insert(&mut self, t: u64, slot: u32) {
+        let b = Queue::bucket(self.last, t);
+        self.buckets[b].push((t, slot));
+        if b > 0 {
+            self.occupied |= 1 << (b - 1);
+        }
     }
 
     fn pop(&mut self) -> Option<(u64, Ev)> {
-        let Reverse((t, key)) = self.heap.pop()?;
-        let slot = (key & ((1 << SLOT_BITS) - 1)) as u32;
+        if self.head == self.buckets[0].len() {
+            self.buckets[0].clear();
+            self.head = 0;
+            if self.occupied == 0 {
+                return None;
+            }
+            // The lowest non-empty bucket holds the earliest keys: its minimum
+            // becomes `last`, and its keys move to lower buckets, in order.
+            let b = self.occupied.trailing_zeros() as usize + 1;
+            let mut moving = std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.spare));
+            self.occupied &= !(1 << (b - 1));
+            self.last = moving.iter().map(|(t, _)| *t).min().unwrap_or(self.last);
+            for &(t, slot) in &moving {
+                self.insert(t, slot);
+            }
+            moving.clear();
+            self.spare = moving;
+        }
+        let (t, slot) = self.buckets[0][self.head];
+        self.head += 1;
         let ev = self.slab[slot as usize].take()?;
         self.free.push(slot);
         Some((t, ev))
@@ -324,4 +376,52 @@ pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
         traffic_interval_ns,
     };
     engine.run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+
+    /// The radix queue gives the order of a binary heap of (time, sequence),
+    /// for pushes at or after the last pop, many at equal times.
+    #[test]
+    fn radix_queue_pops_in_time_then_push_order() {
+        let mut rng = Rng::new(7);
+        for round in 0..50 {
+            let mut q = Queue::default();
+            let mut reference = BinaryHeap::new();
+            let (mut now, mut seq) = (rng.below(1 << 40), 0u64);
+            for _ in 0..2_000 {
+                if rng.chance(0.55) {
+                    let t = match rng.below(4) {
+                        0 => now,
+                        1 => now + rng.below(8),
+                        2 => now + rng.below(1 << 20),
+                        _ => now + rng.below(1 << 45),
+                    };
+                    seq += 1;
+                    q.push(t, Ev::Step(seq as usize));
+                    reference.push(Reverse((t, seq)));
+                } else {
+                    let got = q.pop().map(|(t, ev)| match ev {
+                        Ev::Step(i) => (t, i as u64),
+                        _ => unreachable!(),
+                    });
+                    let want = reference.pop().map(|Reverse(k)| k);
+                    assert_eq!(got, want, "round {round}");
+                    if let Some((t, _)) = got {
+                        now = t;
+                    }
+                }
+            }
+            while let Some(Reverse(want)) = reference.pop() {
+                let (t, ev) = q.pop().expect("the queue ran out early");
+                assert!(matches!(ev, Ev::Step(i) if (t, i as u64) == want), "round {round}");
+            }
+            assert!(q.pop().is_none());
+        }
+    }
 }
