@@ -17,7 +17,7 @@
 use super::{Event, IfaceId, Mode, Timer, Unit};
 use crate::constants::{INTERFACE_TEST_PHASE_DIVISOR, INTERFACE_TEST_PHASES};
 use crate::time::Instant;
-use crate::wire::{Group, InterfaceHello, InterfaceStatus, LanTest, Message};
+use crate::wire::{Group, InterfaceHelloRef, InterfaceStatus, LanTest, Message};
 use core::time::Duration;
 
 /// One data interface's monitoring state.
@@ -339,12 +339,10 @@ impl Unit {
             if self.s.iface_groups[i] != g || !self.is_monitored(i) || !self.s.ifaces[i].link_up {
                 continue;
             }
-            let hello = InterfaceHello {
-                context: self.config.interfaces[i].context.clone(),
-                interface: self.config.interfaces[i].name.clone(),
-                status: self.s.ifaces[i].status,
-            };
-            self.send(super::Link::Data(IfaceId(i as u16)), Message::InterfaceHello(hello));
+            let c = &self.config.interfaces[i];
+            let hello = InterfaceHelloRef { context: &c.context, interface: &c.name, status: self.s.ifaces[i].status };
+            let bytes = self.session.seal_interface_hello(hello);
+            self.queue_transmit(super::Link::Data(IfaceId(i as u16)), bytes);
         }
     }
 

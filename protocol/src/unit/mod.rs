@@ -63,7 +63,7 @@ pub use config_plane::{FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD, default_running
 pub use group::{HistoryEntry, Reason};
 pub use timer::Timer;
 
-use crate::auth::{self, AuthError, Session};
+use crate::auth::{self, AuthError, Opened, Session};
 use crate::config::{ConfigError, UnitConfig};
 use crate::constants::*;
 use crate::flash::Flash;
@@ -594,10 +594,19 @@ impl Unit {
                 return;
             }
         }
-        let frame = match self.session.open(bytes) {
-            Ok(frame) => frame,
+        // On a data interface an interface hello, the most frequent frame, is
+        // read without copying its names, which nothing here reads.
+        let opened = match link {
+            Link::Data(_) => self.session.open_lean(bytes),
+            _ => self.session.open(bytes).map(Opened::Frame),
+        };
+        let frame = match opened {
+            Ok(Opened::Frame(frame)) => Received::from(frame),
+            Ok(Opened::InterfaceHello { header, .. }) => {
+                Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None }
+            }
             Err(error) => match self.forged_frame(bytes, &error) {
-                Some(frame) => frame,
+                Some(frame) => Received::from(frame),
                 None => {
                     self.version = self.version.wrapping_add(1);
                     self.stats.frames_rejected += 1;
@@ -826,16 +835,15 @@ impl Unit {
         (frame.sender != self.config.role).then_some(frame)
     }
 
-    fn on_frame(&mut self, now: Instant, link: Link, frame: Frame) {
+    fn on_frame(&mut self, now: Instant, link: Link, frame: Received) {
+        let is_hello = matches!(frame.message, Some(Message::UnitHello(_)));
         if self.s.mode == Mode::Standalone && link == Link::Failover {
-            self.cp_ack_while_refused(now, frame.boot_nonce, &frame.message);
+            if let Some(message) = &frame.message {
+                self.cp_ack_while_refused(now, frame.boot_nonce, message);
+            }
         }
         if self.s.mode == Mode::Standalone
-            && !self.pairing_may_resume(
-                now,
-                frame.boot_nonce,
-                link == Link::Failover && matches!(frame.message, Message::UnitHello(_)),
-            )
+            && !self.pairing_may_resume(now, frame.boot_nonce, link == Link::Failover && is_hello)
         {
             return;
         }
@@ -869,7 +877,7 @@ impl Unit {
             && self.s.peer.failed
             && self.s.mode == Mode::Enabled
             && self.s.peer.boot == Some(frame.boot_nonce)
-            && !matches!(frame.message, Message::UnitHello(_))
+            && !is_hello
         {
             // The peer's current boot speaks on the failover link (a role
             // request, a LAN test, a late reply): it is alive and not gone,
@@ -879,17 +887,18 @@ impl Unit {
             self.s.peer.failed = false;
             self.s.timers.set(Timer::UnitHold, now + self.hold_window());
         }
-        if matches!(link, Link::Failover | Link::State) {
-            self.cp_on_frame(now, frame.boot_nonce, &frame.message);
+        // (Interface hellos without their message come from data interfaces only.)
+        if let (Link::Failover | Link::State, Some(message)) = (link, &frame.message) {
+            self.cp_on_frame(now, frame.boot_nonce, message);
         }
         match frame.message {
-            Message::UnitHello(hello) if link == Link::Failover => {
+            Some(Message::UnitHello(hello)) if link == Link::Failover => {
                 self.on_hello(now, frame.boot_nonce, frame.seq, hello)
             }
-            Message::LanTest(test) => self.send(link, Message::LanTestReply(test)),
-            Message::LanTestReply(reply) => self.on_lan_test_reply(link, reply),
+            Some(Message::LanTest(test)) => self.send(link, Message::LanTestReply(test)),
+            Some(Message::LanTestReply(reply)) => self.on_lan_test_reply(link, reply),
             // Only from the boot whose hellos this unit has heard, each once.
-            Message::Control { channel_seq, body: Control::RoleRequest { group, request } }
+            Some(Message::Control { channel_seq, body: Control::RoleRequest { group, request } })
                 if self.s.peer.boot == Some(frame.boot_nonce) && channel_seq > self.s.peer.request_seq =>
             {
                 self.s.peer.request_seq = channel_seq;
@@ -1125,6 +1134,11 @@ impl Unit {
 
     fn send(&mut self, link: Link, message: Message) {
         let bytes = self.session.seal(message);
+        self.queue_transmit(link, bytes);
+    }
+
+    /// Queues a sealed frame for the caller.
+    fn queue_transmit(&mut self, link: Link, bytes: Vec<u8>) {
         if self.out.transmits.len() >= TRANSMITS_QUEUED_MAX {
             self.out.transmits.pop_front();
             self.stats.transmits_dropped += 1;
@@ -1226,6 +1240,20 @@ impl Unit {
     /// The peer's last hello, while it is current.
     fn fresh_peer(&self) -> Option<&UnitHello> {
         self.s.peer.hello.as_ref().filter(|_| self.s.peer.fresh)
+    }
+}
+
+/// A received frame as [`Unit::on_frame`] takes it: an interface hello read
+/// in place comes without its message (only its arrival matters).
+struct Received {
+    boot_nonce: u64,
+    seq: u64,
+    message: Option<Message>,
+}
+
+impl From<Frame> for Received {
+    fn from(frame: Frame) -> Received {
+        Received { boot_nonce: frame.boot_nonce, seq: frame.seq, message: Some(frame.message) }
     }
 }
 
