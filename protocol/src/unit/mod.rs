@@ -547,7 +547,7 @@ impl Unit {
     /// left out, so a frame that is rejected leaves the digest unchanged.
     pub fn state_digest(&self) -> u64 {
         let mut h = Fnv64::new();
-        format!("{:?}", self.config).hash(&mut h);
+        self.config.hash(&mut h);
         self.boot_nonce.hash(&mut h);
         self.session.hash_state(&mut h);
         self.s.hash(&mut h);
