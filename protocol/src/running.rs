@@ -375,8 +375,8 @@ impl SpaceConfig {
             return Err(LineError::NotConfig { command: text.to_owned() });
         }
         let words: Vec<&str> = text.split_whitespace().collect();
-        let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
-        let k: Vec<&str> = lower.iter().map(String::as_str).collect();
+        let lower: Vec<std::borrow::Cow<'_, str>> = words.iter().map(|w| crate::replication::lower(w)).collect();
+        let k: Vec<&str> = lower.iter().map(|w| &**w).collect();
         if kind == SpaceKind::Context {
             refuse_in_context(text, &k)?;
         }
