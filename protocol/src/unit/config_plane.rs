@@ -658,11 +658,8 @@ impl Unit {
                 Err(SendError::Unencodable { .. }) => {}
             }
         }
-        let mut frames = Vec::new();
-        while let Some(m) = cp.channel.poll_transmit(now) {
-            frames.push(m);
-        }
-        for m in frames {
+        while self.s.cp.channel.may_transmit() {
+            let Some(m) = self.s.cp.channel.poll_transmit(now) else { break };
             let link = self.st_link_of(&m);
             self.send(link, m);
         }

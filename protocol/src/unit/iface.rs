@@ -74,6 +74,12 @@ impl Monitor {
         }
     }
 
+    /// Counted against the interface policy: failed (Unknown is not), and a
+    /// Failed status only once confirmed.
+    fn counts_as_failed(&self) -> bool {
+        self.status.is_failed() && (self.confirmed || self.status != InterfaceStatus::Failed)
+    }
+
     #[inline]
     pub(crate) fn check(&self, index: usize, latest: Instant) {
         // The whole rule set as one expression first (this runs after every
@@ -118,13 +124,12 @@ impl Unit {
     /// per group.
     pub fn failed_interfaces_by_group(&self) -> [(u16, u16); 2] {
         let mut counts = [(0u16, 0u16); 2];
-        for (i, m) in self.s.ifaces.iter().enumerate() {
-            if self.config.interfaces[i].monitored {
-                let c = &mut counts[self.s.iface_groups[i].index()];
-                c.1 = c.1.saturating_add(1);
-                if m.status.is_failed() && (m.confirmed || m.status != InterfaceStatus::Failed) {
-                    c.0 = c.0.saturating_add(1);
-                }
+        let ifaces = self.s.ifaces.iter().zip(&self.s.iface_groups).zip(&self.config.interfaces);
+        for ((m, g), c) in ifaces {
+            if c.monitored {
+                let n = &mut counts[g.index()];
+                n.1 = n.1.saturating_add(1);
+                n.0 = n.0.saturating_add(u16::from(m.counts_as_failed()));
             }
         }
         counts
@@ -134,12 +139,11 @@ impl Unit {
     pub(super) fn interface_counts(&self, g: Group) -> (u16, u16) {
         let mut failed = 0u16;
         let mut monitored = 0u16;
-        for (i, m) in self.s.ifaces.iter().enumerate() {
-            if self.s.iface_groups[i] == g && self.config.interfaces[i].monitored {
+        let ifaces = self.s.ifaces.iter().zip(&self.s.iface_groups).zip(&self.config.interfaces);
+        for ((m, ig), c) in ifaces {
+            if *ig == g && c.monitored {
                 monitored = monitored.saturating_add(1);
-                if m.status.is_failed() && (m.confirmed || m.status != InterfaceStatus::Failed) {
-                    failed = failed.saturating_add(1);
-                }
+                failed = failed.saturating_add(u16::from(m.counts_as_failed()));
             }
         }
         (failed, monitored)
