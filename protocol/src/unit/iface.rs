@@ -20,6 +20,15 @@ use crate::time::Instant;
 use crate::wire::{Group, InterfaceHelloRef, InterfaceStatus, LanTest, Message};
 use core::time::Duration;
 
+/// The earlier of two optional instants (`None`: no deadline).
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 /// One data interface's monitoring state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Monitor {
@@ -190,10 +199,18 @@ impl Unit {
         next
     }
 
-    /// Invariant: `InterfaceCheck(g)` is armed at the earliest interface
+    /// Invariants of the interfaces: each monitor's rules (deadlines at most
+    /// `latest`), and `InterfaceCheck(g)` armed at the earliest interface
     /// deadline of each group (the timer is re-armed whenever one changes).
-    pub(super) fn check_interface_timers(&self) {
-        let next = self.interface_deadlines();
+    /// One pass over the interfaces.
+    pub(super) fn check_interfaces(&self, latest: Instant) {
+        let mut next = [None::<Instant>; 2];
+        for (i, (m, g)) in self.s.ifaces.iter().zip(&self.s.iface_groups).enumerate() {
+            m.check(i, latest);
+            let n = &mut next[g.index()];
+            *n = earliest(earliest(*n, m.hold), m.phase_end);
+        }
+        debug_assert_eq!(next, self.interface_deadlines(), "one pass finds the deadlines rearm_interface_check does");
         for g in Group::ALL.iter().copied() {
             assert_eq!(
                 self.s.timers.get(Timer::InterfaceCheck(g)),
