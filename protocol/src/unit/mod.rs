@@ -571,21 +571,15 @@ impl Unit {
                 self.stats.network_datagrams += 1;
                 if self.traffic_changes_nothing(now, iface) {
                     #[cfg(debug_assertions)]
-                    let mut reference = self.clone();
+                    let reference = self.clone();
                     // All that `observe_time` does here.
                     self.s.clock = now;
                     #[cfg(debug_assertions)]
-                    {
-                        reference.observe_time(now);
-                        reference.on_interface_traffic(now, iface, false);
-                        reference.finish_input(now);
-                        assert!(
-                            reference.s == self.s
-                                && reference.out.transmits.len() == self.out.transmits.len()
-                                && reference.out.events.len() == self.out.events.len(),
-                            "traffic taken for a no-op changed the unit"
-                        );
-                    }
+                    self.check_shortcut(reference, "traffic taken for a no-op", |u| {
+                        u.observe_time(now);
+                        u.on_interface_traffic(now, iface, false);
+                        u.finish_input(now);
+                    });
                     return;
                 }
                 self.observe_time(now);
@@ -603,7 +597,25 @@ impl Unit {
         let frame = match opened {
             Ok(Opened::Frame(frame)) => Received::from(frame),
             Ok(Opened::InterfaceHello { header, .. }) => {
-                Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None }
+                let frame = Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None };
+                if let Link::Data(iface) = link {
+                    if self.interface_hello_moves_only_deadlines(now, iface, header.boot_nonce) {
+                        #[cfg(debug_assertions)]
+                        let reference = self.clone();
+                        self.version = self.version.wrapping_add(1);
+                        self.stats.frames_received += 1;
+                        self.s.clock = now;
+                        self.on_interface_traffic(now, iface, true);
+                        #[cfg(debug_assertions)]
+                        self.check_shortcut(reference, "an interface hello taken for a deadline", |u| {
+                            u.observe_time(now);
+                            u.on_frame(now, link, frame);
+                            u.finish_input(now);
+                        });
+                        return;
+                    }
+                }
+                frame
             }
             Err(error) => match self.forged_frame(bytes, &error) {
                 Some(frame) => Received::from(frame),
@@ -1229,6 +1241,50 @@ impl Unit {
                 InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown
             );
         self.settled && clock_only && interface_unchanged && !self.out.hello_due && !self.out.requests_due
+    }
+
+    /// Whether the peer's interface hello on `iface` at `now` (from boot
+    /// `boot`) would only restart the interface's hold window, and so move the
+    /// interface-check timer: the clock moves forwards within the gap that
+    /// restarts silence windows, the unit takes part in failover (no pairing
+    /// decision waits), the peer is not declared failed and no LAN test runs
+    /// (any peer frame counts for them), the boot is not retired, the peer
+    /// was heard on a data interface before, the interface is not being
+    /// tested nor failed, and the last input's end left nothing to do: the
+    /// end of this input would do nothing either, since neither the group
+    /// rules nor the configuration plane read interface deadlines. In debug
+    /// builds every such input is checked against the full path.
+    fn interface_hello_moves_only_deadlines(&self, now: Instant, iface: IfaceId, boot: u64) -> bool {
+        let i = iface.0 as usize;
+        let clock_only = now >= self.s.clock && now.saturating_since(self.s.clock) <= self.gap_threshold();
+        let status = self.s.ifaces.get(i).map(|m| m.status);
+        self.settled
+            && clock_only
+            && self.s.mode == Mode::Enabled
+            && !self.s.peer.failed
+            && self.s.lan_test.is_none()
+            && self.s.peer.seen_on_data
+            && !self.s.peer.retired_boots.contains(&boot)
+            && !matches!(
+                status,
+                None | Some(InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown)
+            )
+            && !self.out.hello_due
+            && !self.out.requests_due
+    }
+
+    /// Debug builds: a shortcut left the unit as `full`, the whole path of
+    /// the input, leaves `reference` (the unit before it): the same protocol
+    /// state and no other output.
+    #[cfg(debug_assertions)]
+    fn check_shortcut(&self, mut reference: Unit, what: &str, full: impl FnOnce(&mut Unit)) {
+        full(&mut reference);
+        assert!(
+            reference.s == self.s
+                && reference.out.transmits.len() == self.out.transmits.len()
+                && reference.out.events.len() == self.out.events.len(),
+            "{what} changed the unit unlike the full path"
+        );
     }
 
     fn check_invariants(&self) {
