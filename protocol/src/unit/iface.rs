@@ -220,6 +220,22 @@ impl Unit {
         }
     }
 
+    /// The invariants of interface `i` alone: its monitor's rules, and its
+    /// group's interface-check timer at the earliest deadline of the group.
+    pub(super) fn check_interface(&self, i: usize, latest: Instant) {
+        self.s.ifaces[i].check(i, latest);
+        let g = self.s.iface_groups[i];
+        let mut next = None;
+        for (m, _) in self.s.ifaces.iter().zip(&self.s.iface_groups).filter(|(_, ig)| **ig == g) {
+            next = earliest(earliest(next, m.hold), m.phase_end);
+        }
+        assert_eq!(
+            self.s.timers.get(Timer::InterfaceCheck(g)),
+            next,
+            "group {g}: the interface check timer is not at the earliest interface deadline"
+        );
+    }
+
     /// Re-arms `InterfaceCheck(g)` at the earliest deadline of the group's interfaces.
     pub(super) fn rearm_interface_check(&mut self, g: Group) {
         match self.interface_deadlines()[g.index()] {

@@ -345,6 +345,11 @@ pub struct Unit {
     st_stats: stateful::StateCounters,
     /// Bumped by every input but a no-op (see [`Unit::state_version`]). Not protocol state.
     version: u64,
+    /// Bumped by every input that may change more than deadlines (see
+    /// [`Unit::observed_version`]). Not protocol state.
+    observed_version: u64,
+    /// What the last input may have changed (see [`Unit::check_last_input`]). Not protocol state.
+    last_input: LastInput,
     /// The last input's end left nothing for the end of another input to do
     /// on the same state (see [`Unit::traffic_changes_nothing`]). Not protocol state.
     settled: bool,
@@ -397,6 +402,8 @@ impl Unit {
             stats: Statistics::default(),
             st_stats: stateful::StateCounters::default(),
             version: 0,
+            observed_version: 0,
+            last_input: LastInput::Anything,
             settled: false,
         };
         match mode {
@@ -541,6 +548,15 @@ impl Unit {
         self.version
     }
 
+    /// Like [`Unit::state_version`], but an input that only restarted the
+    /// hold window of an interface already known (the peer's interface hello,
+    /// see `interface_hello_moves_only_deadlines`) leaves it alone too: while
+    /// it is unchanged, so is everything the observers report but the
+    /// deadlines ([`Unit::timer`], [`Unit::poll_timeout`]).
+    pub fn observed_version(&self) -> u64 {
+        self.observed_version
+    }
+
     /// A deterministic FNV-1a hash of all protocol state: configuration,
     /// session (sequence numbers, replay windows), groups and their history,
     /// peer view, timers, interface monitors. Output queues and statistics are
@@ -574,6 +590,7 @@ impl Unit {
                     let reference = self.clone();
                     // All that `observe_time` does here.
                     self.s.clock = now;
+                    self.last_input = LastInput::Nothing;
                     #[cfg(debug_assertions)]
                     self.check_shortcut(reference, "traffic taken for a no-op", |u| {
                         u.observe_time(now);
@@ -603,6 +620,7 @@ impl Unit {
                         #[cfg(debug_assertions)]
                         let reference = self.clone();
                         self.version = self.version.wrapping_add(1);
+                        self.last_input = LastInput::InterfaceHold(iface.0 as usize);
                         self.stats.frames_received += 1;
                         self.s.clock = now;
                         self.on_interface_traffic(now, iface, true);
@@ -620,7 +638,7 @@ impl Unit {
             Err(error) => match self.forged_frame(bytes, &error) {
                 Some(frame) => Received::from(frame),
                 None => {
-                    self.version = self.version.wrapping_add(1);
+                    self.changed_anything();
                     self.stats.frames_rejected += 1;
                     self.push_event(Event::FrameRejected { link, error });
                     return;
@@ -759,6 +777,29 @@ impl Unit {
             assert!(s.timers.armed().next().is_none(), "a standalone unit has no timers");
         }
         self.st_invariants();
+    }
+
+    /// Checks the invariants the last input could have broken, assuming
+    /// that they held before it: all of them ([`Unit::invariants`]) after
+    /// most inputs; none after one that changed nothing but the clock
+    /// (forwards) and statistics; after one that only restarted an
+    /// interface's hold window, the bound on every deadline, that
+    /// interface's rules and its group's interface-check timer. Panics on a
+    /// bug, like [`Unit::invariants`]. For a caller that checks after every
+    /// input.
+    pub fn check_last_input(&self) {
+        match self.last_input {
+            LastInput::Anything => self.invariants(),
+            LastInput::Nothing => {}
+            LastInput::InterfaceHold(i) => {
+                let s = &self.s;
+                let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
+                for (timer, at) in s.timers.armed() {
+                    assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
+                }
+                self.check_interface(i, latest);
+            }
+        }
     }
 
     // ----- time ------------------------------------------------------------
@@ -1201,7 +1242,7 @@ impl Unit {
     /// The end of every input: settle the group rules, send a hello if a group
     /// changed state, check the invariants.
     fn finish_input(&mut self, now: Instant) {
-        self.version = self.version.wrapping_add(1);
+        self.changed_anything();
         self.evaluate(now);
         if std::mem::take(&mut self.out.hello_due) && self.s.mode != Mode::Standalone {
             self.send_hello();
@@ -1258,7 +1299,9 @@ impl Unit {
         let i = iface.0 as usize;
         let clock_only = now >= self.s.clock && now.saturating_since(self.s.clock) <= self.gap_threshold();
         let status = self.s.ifaces.get(i).map(|m| m.status);
+        let known = self.s.ifaces.get(i).is_some_and(|m| m.peer_known);
         self.settled
+            && known
             && clock_only
             && self.s.mode == Mode::Enabled
             && !self.s.peer.failed
@@ -1271,6 +1314,13 @@ impl Unit {
             )
             && !self.out.hello_due
             && !self.out.requests_due
+    }
+
+    /// The input may have changed anything.
+    fn changed_anything(&mut self) {
+        self.version = self.version.wrapping_add(1);
+        self.observed_version = self.observed_version.wrapping_add(1);
+        self.last_input = LastInput::Anything;
     }
 
     /// Debug builds: a shortcut left the unit as `full`, the whole path of
@@ -1296,6 +1346,16 @@ impl Unit {
     fn fresh_peer(&self) -> Option<&UnitHello> {
         self.s.peer.hello.as_ref().filter(|_| self.s.peer.fresh)
     }
+}
+
+/// What an input may have changed (see [`Unit::check_last_input`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LastInput {
+    Anything,
+    /// Only the clock (forwards) and statistics.
+    Nothing,
+    /// Only the hold window of this interface, and so its group's interface-check timer.
+    InterfaceHold(usize),
 }
 
 /// A received frame as [`Unit::on_frame`] takes it: an interface hello read
