@@ -441,6 +441,12 @@ impl Channel {
         }
     }
 
+    /// Whether [`Channel::handle_timeout`] at `now` would act on a deadline;
+    /// `false` means it would change nothing.
+    pub fn timeout_due(&self, now: Instant) -> bool {
+        [self.reorder_deadline, self.rto_deadline, self.announce_deadline].iter().any(|d| d.is_some_and(|d| now >= d))
+    }
+
     /// When to call [`Channel::handle_timeout`] next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let announce = if self.peer_boot.is_none() { self.announce_deadline } else { None };

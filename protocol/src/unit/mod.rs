@@ -656,16 +656,40 @@ impl Unit {
 
     /// The deadline returned by [`Unit::poll_timeout`] has been reached.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let settled = self.settled_before(now);
         self.observe_time(now);
         let mut fired = 0;
+        let mut hellos_only = true;
         while let Some(timer) = self.s.timers.expired(now) {
             if fired >= TIMER_FIRINGS_PER_INPUT_MAX {
                 debug_assert!(false, "timer {timer:?} keeps firing at {now}");
                 break;
             }
             fired += 1;
+            hellos_only &= matches!(timer, Timer::UnitHello | Timer::InterfaceHello(_));
             self.s.timers.stop(timer);
             self.on_timer(now, timer);
+        }
+        // Hellos sent on a settled unit whose channel has no deadline due:
+        // they changed nothing the end of input reads (neither the group
+        // rules nor the configuration plane read the hello timers or the
+        // frame numbers), so of the end of input only the role requests a
+        // unit hello re-sends are left. In debug builds every such input is
+        // checked against the full path.
+        if settled && hellos_only && !self.s.cp.channel.timeout_due(now) {
+            #[cfg(debug_assertions)]
+            let reference = self.clone();
+            self.version = self.version.wrapping_add(1);
+            self.last_input = LastInput::Hellos;
+            if std::mem::take(&mut self.out.requests_due) {
+                self.resend_requests();
+            }
+            #[cfg(debug_assertions)]
+            self.check_shortcut(reference, "hellos sent without the end of input", |u| {
+                u.cp_timeout(now);
+                u.finish_input(now);
+            });
+            return;
         }
         self.cp_timeout(now);
         self.finish_input(now);
@@ -789,13 +813,30 @@ impl Unit {
     /// most inputs; none after one that changed nothing but the clock
     /// (forwards) and statistics; after one that only restarted an
     /// interface's hold window, the bound on every deadline, that
-    /// interface's rules and its group's interface-check timer. Panics on a
+    /// interface's rules and its group's interface-check timer; after one
+    /// that only sent hellos, the bound on every deadline and on the
+    /// transmit queue, and that the hello timer runs. Panics on a
     /// bug, like [`Unit::invariants`]. For a caller that checks after every
     /// input.
     pub fn check_last_input(&self) {
         match self.last_input {
             LastInput::Anything => self.invariants(),
             LastInput::Nothing => {}
+            LastInput::Hellos => {
+                let s = &self.s;
+                let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
+                if !s.timers.all_at_or_before(latest) {
+                    for (timer, at) in s.timers.armed() {
+                        assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
+                    }
+                }
+                assert!(self.out.transmits.len() <= TRANSMITS_QUEUED_MAX, "transmit queue over its bound");
+                assert_eq!(
+                    s.timers.is_armed(Timer::UnitHello),
+                    s.mode != Mode::Standalone,
+                    "hellos iff not standalone"
+                );
+            }
             LastInput::InterfaceHold(i) => {
                 let s = &self.s;
                 let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
@@ -1277,6 +1318,15 @@ impl Unit {
     /// again on the same state changes nothing) and so is the configuration
     /// plane. In debug builds every such input is checked against the full
     /// path.
+    /// Before an input at `now`: the last input's end settled (see
+    /// `traffic_changes_nothing`), nothing waits for the end of this one, and
+    /// the clock moves forwards within the gap that restarts silence windows.
+    fn settled_before(&self, now: Instant) -> bool {
+        let clock_only = now >= self.s.clock
+            && (self.s.mode == Mode::Standalone || now.saturating_since(self.s.clock) <= self.gap_threshold());
+        self.settled && clock_only && !self.out.hello_due && !self.out.requests_due
+    }
+
     fn traffic_changes_nothing(&self, now: Instant, iface: IfaceId) -> bool {
         let i = iface.0 as usize;
         let clock_only = now >= self.s.clock
@@ -1363,6 +1413,8 @@ enum LastInput {
     Nothing,
     /// Only the hold window of this interface, and so its group's interface-check timer.
     InterfaceHold(usize),
+    /// Only hellos sent (frame numbers, the hello timers, role requests re-sent).
+    Hellos,
 }
 
 /// A received frame as [`Unit::on_frame`] takes it: an interface hello read
