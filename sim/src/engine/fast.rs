@@ -10,6 +10,8 @@ use crate::world::{Core, NETWORK_TRAFFIC, RecordLevel, UnitAction, unit_link};
 use fover_protocol::Unit;
 use fover_protocol::unit::{IfaceId, Link};
 use fover_traces::Event as TEvent;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 #[derive(Debug)]
 enum Ev {
@@ -21,98 +23,70 @@ enum Ev {
     End,
 }
 
-/// The event queue: a radix heap of `(time, slot)` keys with first-in,
-/// first-out buckets, over a slab of events (a delivery carries its bytes, so
-/// a key moves 16 bytes instead of a whole event).
+/// The event queue: events in (time, order of push) order. Each push takes
+/// the next sequence number, and a key `time << 64 | sequence << 24 | slot`
+/// orders events; the events themselves wait in a slab (a delivery carries
+/// its bytes, so a key moves 16 bytes instead of a whole event).
 ///
-/// Events never go into the past (every push is at or after the time of the
-/// last pop), which is what a radix heap needs: bucket `b > 0` holds the keys
-/// whose highest bit differing from `last` (the time of the last pop) is bit
-/// `b - 1`, bucket 0 the keys equal to it. A push is an append; a pop takes
-/// the front of bucket 0, after moving the lowest non-empty bucket down when
-/// bucket 0 is empty (each key moves down at most 64 times, in practice a few).
-/// Keys of equal time always share a bucket and keep their order through the
-/// moves, so events come out in (time, order of push) order, the order of the
-/// binary heap of (time, sequence) this replaced: traces are unchanged.
+/// A run has a few dozen events pending at a time (the scenario's steps, a
+/// timer and a traffic source per unit and interface, the frames in flight):
+/// their keys are kept in a vector sorted from the latest to the earliest, so
+/// a pop takes the last key and a push is a short scan from that end and a
+/// short move. Beyond [`SORTED_KEYS_MAX`] pending events (a long scenario, a
+/// burst of frames) they go to a binary heap of the same keys until it
+/// empties: the same order either way, so traces do not depend on it.
+#[derive(Default)]
 struct Queue {
-    /// `buckets[0]` is read from `head`; the others are unordered sets
-    /// kept in push order.
-    buckets: [Vec<(u64, u32)>; 65],
-    head: usize,
-    /// Bit `b - 1` set: bucket `b > 0` is not empty.
-    occupied: u64,
-    last: u64,
+    /// Keys `time << 64 | sequence << 24 | slot`, decreasing: the next event is the last.
+    sorted: Vec<u128>,
+    /// In use while not empty (and then `sorted` is).
+    heap: BinaryHeap<Reverse<u128>>,
     /// Events by slot; `None` when the slot is free.
     slab: Vec<Option<Ev>>,
     free: Vec<u32>,
-    /// Spare storage for moving a bucket down.
-    spare: Vec<(u64, u32)>,
+    seq: u64,
 }
 
-impl Default for Queue {
-    fn default() -> Queue {
-        Queue {
-            buckets: std::array::from_fn(|_| Vec::new()),
-            head: 0,
-            occupied: 0,
-            last: 0,
-            slab: Vec::new(),
-            free: Vec::new(),
-            spare: Vec::new(),
-        }
-    }
-}
+/// Bits of a key for the slot: at most 16 M events pending at once.
+const SLOT_BITS: u32 = 24;
+
+/// Pending events kept in the sorted vector (a push moves at most this many keys).
+const SORTED_KEYS_MAX: usize = 256;
 
 impl Queue {
-    fn bucket(last: u64, t: u64) -> usize {
-        (u64::BITS - (t ^ last).leading_zeros()) as usize
-    }
-
     fn push(&mut self, t: u64, ev: Ev) {
-        assert!(t >= self.last, "event at {t} ns queued after time {} ns", self.last);
+        self.seq += 1;
         let slot = match self.free.pop() {
             Some(i) => {
                 self.slab[i as usize] = Some(ev);
                 i
             }
             None => {
-                assert!(self.slab.len() < u32::MAX as usize, "more than {} events pending", u32::MAX);
                 self.slab.push(Some(ev));
                 (self.slab.len() - 1) as u32
             }
         };
-        self.insert(t, slot);
-    }
-
-    fn insert(&mut self, t: u64, slot: u32) {
-        let b = Queue::bucket(self.last, t);
-        self.buckets[b].push((t, slot));
-        if b > 0 {
-            self.occupied |= 1 << (b - 1);
+        assert!(slot < 1 << SLOT_BITS, "more than {} events pending", 1u64 << SLOT_BITS);
+        let key = u128::from(t) << 64 | u128::from(self.seq << SLOT_BITS | u64::from(slot));
+        if !self.heap.is_empty() {
+            self.heap.push(Reverse(key));
+        } else if self.sorted.len() < SORTED_KEYS_MAX {
+            // From the earliest end: a frame in flight is due soon.
+            let at = self.sorted.iter().rposition(|k| *k > key).map_or(0, |i| i + 1);
+            self.sorted.insert(at, key);
+        } else {
+            self.heap.extend(self.sorted.drain(..).map(Reverse));
+            self.heap.push(Reverse(key));
         }
     }
 
     fn pop(&mut self) -> Option<(u64, Ev)> {
-        if self.head == self.buckets[0].len() {
-            self.buckets[0].clear();
-            self.head = 0;
-            if self.occupied == 0 {
-                return None;
-            }
-            // The lowest non-empty bucket holds the earliest keys: its minimum
-            // becomes `last`, and its keys move to lower buckets, in order.
-            let b = self.occupied.trailing_zeros() as usize + 1;
-            let mut moving = std::mem::replace(&mut self.buckets[b], std::mem::take(&mut self.spare));
-            self.occupied &= !(1 << (b - 1));
-            self.last = moving.iter().map(|(t, _)| *t).min().unwrap_or(self.last);
-            for &(t, slot) in &moving {
-                self.insert(t, slot);
-            }
-            moving.clear();
-            self.spare = moving;
-        }
-        let (t, slot) = self.buckets[0][self.head];
-        self.head += 1;
+        let key = match self.heap.pop() {
+            Some(Reverse(key)) => key,
+            None => self.sorted.pop()?,
+        };
+        let (t, key) = ((key >> 64) as u64, key as u64);
+        let slot = (key & ((1 << SLOT_BITS) - 1)) as u32;
         let ev = self.slab[slot as usize].take()?;
         self.free.push(slot);
         Some((t, ev))
@@ -382,20 +356,28 @@ pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
 mod tests {
     use super::*;
     use crate::rng::Rng;
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
 
-    /// The radix queue gives the order of a binary heap of (time, sequence),
-    /// for pushes at or after the last pop, many at equal times.
+    /// The queue gives the order of a binary heap of (time, sequence), for
+    /// events scheduled from the start and pushes at or after the last pop,
+    /// many at equal times, with few events pending and with many (beyond
+    /// the sorted vector's bound).
     #[test]
-    fn radix_queue_pops_in_time_then_push_order() {
+    fn queue_pops_in_time_then_push_order() {
         let mut rng = Rng::new(7);
         for round in 0..50 {
             let mut q = Queue::default();
             let mut reference = BinaryHeap::new();
             let (mut now, mut seq) = (rng.below(1 << 40), 0u64);
+            let push_p = if round % 2 == 0 { 0.55 } else { 0.8 };
+            // Events queued at the start (steps), in any order of time.
+            for _ in 0..rng.below(200) {
+                seq += 1;
+                let t = now + rng.below(1 << 30) / 1_000 * 1_000;
+                q.push(t, Ev::Step(seq as usize));
+                reference.push(Reverse((t, seq)));
+            }
             for _ in 0..2_000 {
-                if rng.chance(0.55) {
+                if rng.chance(push_p) {
                     let t = match rng.below(4) {
                         0 => now,
                         1 => now + rng.below(8),
