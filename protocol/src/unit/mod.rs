@@ -550,11 +550,13 @@ impl Unit {
         self.version
     }
 
-    /// Like [`Unit::state_version`], but an input that only restarted the
-    /// hold window of an interface already known (the peer's interface hello,
-    /// see `interface_hello_moves_only_deadlines`) leaves it alone too: while
-    /// it is unchanged, so is everything the observers report but the
-    /// deadlines ([`Unit::timer`], [`Unit::poll_timeout`]).
+    /// Like [`Unit::state_version`], but an input that only moved deadlines
+    /// and frame numbers leaves it alone too: the peer's interface hello that
+    /// restarts the hold window of an interface already known, hellos sent on
+    /// their timers, a peer's hello that repeats the last one (see
+    /// [`Unit::check_last_input`]). While it is unchanged, so is everything
+    /// the observers report but the deadlines ([`Unit::timer`],
+    /// [`Unit::poll_timeout`]) and the statistics.
     #[inline]
     pub fn observed_version(&self) -> u64 {
         self.observed_version
@@ -615,7 +617,30 @@ impl Unit {
             _ => self.session.open(bytes).map(Opened::Frame),
         };
         let frame = match opened {
-            Ok(Opened::Frame(frame)) => Received::from(frame),
+            Ok(Opened::Frame(frame)) => {
+                if let (Link::Failover, Message::UnitHello(hello)) = (link, &frame.message) {
+                    if self.peer_hello_repeats(now, frame.boot_nonce, frame.seq, hello) {
+                        #[cfg(debug_assertions)]
+                        let reference = self.clone();
+                        self.version = self.version.wrapping_add(1);
+                        self.last_input = LastInput::Timers;
+                        self.stats.frames_received += 1;
+                        self.stats.hellos_received += 1;
+                        self.s.clock = now;
+                        self.s.peer.hello_seq = frame.seq;
+                        self.s.peer.last_hello_at = Some(now);
+                        self.s.timers.set(Timer::UnitHold, now + self.hold_window());
+                        #[cfg(debug_assertions)]
+                        self.check_shortcut(reference, "a repeated hello taken for a deadline", |u| {
+                            u.observe_time(now);
+                            u.on_frame(now, link, Received::from(frame));
+                            u.finish_input(now);
+                        });
+                        return;
+                    }
+                }
+                Received::from(frame)
+            }
             Ok(Opened::InterfaceHello { header, .. }) => {
                 let frame = Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None };
                 if let Link::Data(iface) = link {
@@ -680,7 +705,7 @@ impl Unit {
             #[cfg(debug_assertions)]
             let reference = self.clone();
             self.version = self.version.wrapping_add(1);
-            self.last_input = LastInput::Hellos;
+            self.last_input = LastInput::Timers;
             if std::mem::take(&mut self.out.requests_due) {
                 self.resend_requests();
             }
@@ -814,15 +839,16 @@ impl Unit {
     /// (forwards) and statistics; after one that only restarted an
     /// interface's hold window, the bound on every deadline, that
     /// interface's rules and its group's interface-check timer; after one
-    /// that only sent hellos, the bound on every deadline and on the
-    /// transmit queue, and that the hello timer runs. Panics on a
+    /// that only sent hellos or took in a hello that repeats the last one,
+    /// the bound on every deadline and on the transmit queue, that the hello
+    /// timer runs, and that a current peer view has a hold deadline. Panics on a
     /// bug, like [`Unit::invariants`]. For a caller that checks after every
     /// input.
     pub fn check_last_input(&self) {
         match self.last_input {
             LastInput::Anything => self.invariants(),
             LastInput::Nothing => {}
-            LastInput::Hellos => {
+            LastInput::Timers => {
                 let s = &self.s;
                 let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
                 if !s.timers.all_at_or_before(latest) {
@@ -836,6 +862,7 @@ impl Unit {
                     s.mode != Mode::Standalone,
                     "hellos iff not standalone"
                 );
+                assert!(!s.peer.fresh || s.timers.is_armed(Timer::UnitHold), "a current peer view has a hold deadline");
             }
             LastInput::InterfaceHold(i) => {
                 let s = &self.s;
@@ -1380,6 +1407,35 @@ impl Unit {
         self.last_input = LastInput::Anything;
     }
 
+    /// Whether the peer's hello (boot `boot`, frame `seq`) at `now` repeats
+    /// the last one and would only move the hold deadline: a settled unit
+    /// (see `settled_before`) taking part in failover, the peer's current
+    /// boot (for the channel too), a newer frame, the same hello as the one
+    /// held, a current peer view that is neither failed, suspended, under a
+    /// LAN test nor handed a group over, no role request pending (a hello
+    /// settles them), and no interface failed or Unknown (a hello confirms
+    /// failures). Then neither the group rules nor the configuration plane
+    /// see anything new. In debug builds every such input is checked against
+    /// the full path.
+    fn peer_hello_repeats(&self, now: Instant, boot: u64, seq: u64, hello: &UnitHello) -> bool {
+        let peer = &self.s.peer;
+        self.settled_before(now)
+            && self.s.mode == Mode::Enabled
+            && peer.boot == Some(boot)
+            && self.s.cp.channel.peer_boot() == Some(boot)
+            && seq > peer.hello_seq
+            && seq >= peer.request_frame_seq
+            && peer.fresh
+            && !peer.failed
+            && !self.s.link_failed
+            && self.s.lan_test.is_none()
+            && peer.handed_over == [false; 2]
+            && !peer.retired_boots.contains(&boot)
+            && self.s.groups.iter().all(|g| g.request.is_none())
+            && self.s.ifaces.iter().all(|m| !matches!(m.status, InterfaceStatus::Failed | InterfaceStatus::Unknown))
+            && peer.hello.as_ref() == Some(hello)
+    }
+
     /// Debug builds: a shortcut left the unit as `full`, the whole path of
     /// the input, leaves `reference` (the unit before it): the same protocol
     /// state and no other output.
@@ -1413,8 +1469,9 @@ enum LastInput {
     Nothing,
     /// Only the hold window of this interface, and so its group's interface-check timer.
     InterfaceHold(usize),
-    /// Only hellos sent (frame numbers, the hello timers, role requests re-sent).
-    Hellos,
+    /// Only timers re-armed (the hello timers, the peer's hold timer), frame
+    /// numbers and frames sent (hellos, role requests re-sent).
+    Timers,
 }
 
 /// A received frame as [`Unit::on_frame`] takes it: an interface hello read
