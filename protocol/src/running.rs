@@ -848,6 +848,12 @@ impl RunningConfig {
         self.system.lines.iter().map(|l| &l.command)
     }
 
+    /// `no failover` in the system space: saved, it keeps the unit
+    /// standalone from power-on (section 5).
+    pub fn failover_disabled(&self) -> bool {
+        self.system_lines().any(|c| matches!(c, Command::Failover(FailoverCommand::Enable(false))))
+    }
+
     /// The admin context (`admin-context NAME`, else `admin`).
     pub fn admin_context(&self) -> &str {
         self.system_lines()

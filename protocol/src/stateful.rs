@@ -42,6 +42,7 @@
 use crate::constants::*;
 use crate::wire::{ConnProtocol, StateObject};
 use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
 
 /// One kind of object in the tables. The order is the bulk sync's order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -245,12 +246,54 @@ pub enum InsertError {
     Full,
 }
 
+/// FNV-1a, 64 bits: a fixed, platform-independent hash for state digests.
+pub(crate) struct Fnv64(u64);
+
+impl Fnv64 {
+    pub(crate) fn new() -> Fnv64 {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// The hash of one entry under its key, for [`StateTables`]'s running digest.
+fn entry_hash(key: &ObjectKey, entry: &Entry) -> u64 {
+    let mut h = Fnv64::new();
+    key.hash(&mut h);
+    entry.hash(&mut h);
+    h.finish()
+}
+
 /// Every table of every context of one unit, in one ordered map (context,
 /// object type, key), with the size of each table kept beside it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+///
+/// Hashing the tables (part of `Unit::state_digest`, taken around every
+/// frame that must be rejected) costs nothing per entry: a running digest,
+/// the wrapping sum of every entry's hash, is kept up to date by every change
+/// and checked against the entries by [`StateTables::invariants`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StateTables {
     entries: BTreeMap<ObjectKey, Entry>,
     sizes: BTreeMap<(String, ObjectType), usize>,
+    digest: u64,
+}
+
+impl Hash for StateTables {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.entries.len().hash(state);
+        self.digest.hash(state);
+    }
 }
 
 impl StateTables {
@@ -258,6 +301,8 @@ impl StateTables {
     /// Returns whether the key was new.
     pub fn insert(&mut self, key: ObjectKey, entry: Entry) -> Result<bool, InsertError> {
         if let Some(e) = self.entries.get_mut(&key) {
+            let old = entry_hash(&key, e);
+            self.digest = self.digest.wrapping_sub(old).wrapping_add(entry_hash(&key, &entry));
             *e = entry;
             return Ok(false);
         }
@@ -266,15 +311,15 @@ impl StateTables {
             return Err(InsertError::Full);
         }
         *size += 1;
+        self.digest = self.digest.wrapping_add(entry_hash(&key, &entry));
         self.entries.insert(key, entry);
         Ok(true)
     }
 
     /// Removes an entry; returns whether it was there.
     pub fn remove(&mut self, key: &ObjectKey) -> bool {
-        if self.entries.remove(key).is_none() {
-            return false;
-        }
+        let Some(old) = self.entries.remove(key) else { return false };
+        self.digest = self.digest.wrapping_sub(entry_hash(key, &old));
         let table = (key.0.clone(), key.1);
         if let Some(size) = self.sizes.get_mut(&table) {
             *size -= 1;
@@ -347,8 +392,60 @@ impl StateTables {
             *counted.entry((k.0.clone(), k.1)).or_insert(0) += 1;
         }
         assert_eq!(counted, self.sizes, "table sizes agree with the entries");
+        let digest = self.entries.iter().fold(0u64, |d, (k, e)| d.wrapping_add(entry_hash(k, e)));
+        assert_eq!(digest, self.digest, "the running digest agrees with the entries");
         for ((_, t), n) in &self.sizes {
             assert!(*n <= table_capacity(*t), "{} table over its bound", t.as_str());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::{Hash, Hasher};
+
+    fn conn(id: u64, state: u8) -> (ObjectKey, Entry) {
+        let o = StateObject::Connection { context: "admin".into(), id, protocol: ConnProtocol::Tcp, state };
+        (object_key(&o), Entry::Replicated(o))
+    }
+
+    fn hash_of(t: &StateTables) -> u64 {
+        let mut h = Fnv64::new();
+        t.hash(&mut h);
+        h.finish()
+    }
+
+    /// The running digest follows inserts, replacements and removals, and
+    /// equal tables hash equal whatever order they were built in.
+    #[test]
+    fn running_digest_agrees_with_the_entries() {
+        let mut a = StateTables::default();
+        let mut b = StateTables::default();
+        for id in 0..50 {
+            let (k, e) = conn(id, 1);
+            a.insert(k, e).unwrap();
+        }
+        for id in (0..50).rev() {
+            let (k, e) = conn(id, if id % 3 == 0 { 7 } else { 1 });
+            b.insert(k, e).unwrap();
+        }
+        assert_ne!(hash_of(&a), hash_of(&b), "different states hash apart");
+        for id in (0..50).filter(|id| id % 3 == 0) {
+            let (k, e) = conn(id, 7);
+            assert_eq!(a.insert(k, e), Ok(false));
+        }
+        assert_eq!(a, b);
+        assert_eq!(hash_of(&a), hash_of(&b));
+        for id in 10..20 {
+            assert!(a.remove(&conn(id, 0).0));
+        }
+        a.invariants();
+        assert_ne!(hash_of(&a), hash_of(&b));
+        for id in 10..20 {
+            b.remove(&conn(id, 0).0);
+        }
+        assert_eq!(hash_of(&a), hash_of(&b));
+        b.invariants();
     }
 }

@@ -55,17 +55,37 @@ fn boot_simultaneous_each_group_active_on_its_preferred_unit() {
     assert!(became_active(&pair, P, G2), "the primary, config authority, was active for group 2 first");
 }
 
-/// boot: simultaneous, with the secondary's first hellos lost (still ends on preferred units).
+/// boot: simultaneous, with the secondary's role requests lost: its boot
+/// claim never arrives, and the primary hands group 2 over by itself a
+/// polltime after the secondary is Standby Ready (still ends on preferred units).
 #[test]
 fn boot_simultaneous_with_lost_role_requests_ends_on_preferred_units() {
     let (p, s) = configs(1, None, |_| {});
     let mut pair = Pair::new(p, s);
     pair.drop_kind(Link::Failover, S, Kind::RoleRequest);
     run_single_active(&mut pair, secs(2)).unwrap();
-    expect_placement(&pair, "role requests lost", Some(P), Some(P)).unwrap();
+    expect_placement(&pair, "role requests lost", Some(P), Some(S)).unwrap();
+    let yielded = transitions(&pair, P, G2).iter().any(|(from, to, r)| {
+        *from == GroupState::Active && *to == GroupState::StandbyReady && r == Reason::FailoverStateCheck.as_str()
+    });
+    assert!(yielded, "the primary yielded: {:?}", transitions(&pair, P, G2));
     pair.pass_kind(Link::Failover, S, Kind::RoleRequest);
     run_single_active(&mut pair, secs(1)).unwrap();
     expect_placement(&pair, "role requests pass again", Some(P), Some(S)).unwrap();
+}
+
+/// boot: simultaneous, with the primary's only hello sent while negotiating
+/// lost: the secondary takes it for a peer already active and never claims
+/// group 2, which the primary hands over by itself.
+#[test]
+fn boot_simultaneous_first_hello_lost_still_ends_on_preferred_units() {
+    let (p, s) = configs(1, None, |_| {});
+    let mut pair = Pair::new(p, s);
+    pair.drop_kind(Link::Failover, P, Kind::UnitHello);
+    pair.run_for(ms(150));
+    pair.pass_kind(Link::Failover, P, Kind::UnitHello);
+    run_single_active(&mut pair, secs(3)).unwrap();
+    expect_placement(&pair, "the first hello lost", Some(P), Some(S)).unwrap();
 }
 
 /// boot: failover disabled (standalone: all groups active, no failover traffic).

@@ -141,3 +141,28 @@ fn erase_loses_the_key_and_reentering_it_pairs_again_after_a_reload() {
         assert_eq!(pair.state(S, g), Some(GroupState::StandbyReady));
     }
 }
+
+/// A unit that refused its mate runs standalone; a group it had Failed stays
+/// Failed (interfaces are not monitored while standalone), and `failover
+/// reset` brings it back active, not to a Standby Ready with nobody to be
+/// standby for (the sweep found the latter breaking the standalone invariant).
+#[test]
+fn failover_reset_on_a_standalone_unit_makes_a_failed_group_active() {
+    let mut pair = settled(2, None, |_| {}).unwrap();
+    pair.set_interface_link(P, IF0, false);
+    pair.run_for(secs(2));
+    assert_eq!(pair.state(P, G1), Some(GroupState::Failed));
+    pair.power_off(S);
+    pair.erase_flash(S);
+    pair.power_on(S);
+    pair.run_for(secs(3));
+    assert!(refusal(&pair, P).is_some_and(|w| w.contains("Restricted")));
+    assert_eq!(pair.state(P, G1), Some(GroupState::Failed));
+    pair.set_interface_link(P, IF0, true);
+    pair.run_for(secs(1));
+    assert_eq!(pair.state(P, G1), Some(GroupState::Failed), "no monitoring while standalone");
+    pair.command(P, fover_protocol::unit::Command::FailoverReset(None)).unwrap();
+    pair.run_for(secs(1));
+    assert_eq!(pair.state(P, G1), Some(GroupState::Active));
+    assert_eq!(pair.state(P, G2), Some(GroupState::Active));
+}

@@ -33,6 +33,7 @@ pub fn standard_scenario(seed: u64, minutes: u64) -> Scenario {
         duration_ms: Some(duration_ms),
         fault_count: Some((minutes * 6) as u32),
         all_families: true,
+        no_traffic: false,
     };
     nemesis::draw(seed, &config).1
 }

@@ -21,4 +21,5 @@ pub mod scenario;
 pub mod schedule;
 pub mod shrink;
 pub mod sweep;
+pub mod workload;
 pub mod world;

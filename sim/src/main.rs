@@ -37,6 +37,10 @@ struct NemesisArgs {
     /// Which engine runs the seeds.
     #[arg(long, value_enum, default_value_t = EngineKind::Fast)]
     engine: EngineKind,
+    /// Leave out the traffic workload (clients opening, using and closing
+    /// connections through each context's active unit; on by default).
+    #[arg(long)]
+    no_traffic: bool,
     /// Plant a known bug (needs a build with the `planted-bugs` feature; for showing checkers work).
     #[arg(long, value_parser = parse_bug)]
     plant: Option<fover_protocol::planted::PlantedBug>,
@@ -241,6 +245,7 @@ fn nemesis_config(a: &NemesisArgs) -> nemesis::Config {
         families: a.faults.clone(),
         fault_phase_ms: a.fault_phase_ms,
         duration_ms: a.duration_ms,
+        no_traffic: a.no_traffic,
         ..nemesis::Config::default()
     }
 }

@@ -118,6 +118,11 @@ pub struct Options {
     pub fault_phase_ms: u64,
     pub faults: u32,
     pub keys: String,
+    /// `"off"`, `"shared"` (the failover link) or `"separate"`.
+    pub state_link: String,
+    pub replication_http: [bool; 2],
+    /// Traffic operations per second per context; `None`: no traffic workload.
+    pub traffic_ops_per_s: Option<u32>,
     pub duration_ms: u64,
 }
 
@@ -136,6 +141,18 @@ impl fmt::Display for Options {
         writeln!(f, "  preempt         group 1 {}, group 2 {}", pre(self.preempt_ms[0]), pre(self.preempt_ms[1]))?;
         writeln!(f, "  policy          group 1 {}, group 2 {}", self.interface_policy[0], self.interface_policy[1])?;
         writeln!(f, "  keys            {}", self.keys)?;
+        let http = |on: bool| if on { "on" } else { "off" };
+        writeln!(
+            f,
+            "  stateful        state link {}, replication http group 1 {}, group 2 {}",
+            self.state_link,
+            http(self.replication_http[0]),
+            http(self.replication_http[1])
+        )?;
+        match self.traffic_ops_per_s {
+            Some(r) => writeln!(f, "  traffic         {r} operations/s per context")?,
+            None => writeln!(f, "  traffic         off")?,
+        }
         write!(
             f,
             "  schedule        {} faults in {} ms, then heal; run {} ms",
@@ -157,6 +174,8 @@ pub struct Config {
     pub fault_count: Option<u32>,
     /// Turn every allowed family on, instead of a random subset (benchmarks).
     pub all_families: bool,
+    /// Leave the traffic workload out (it is on in every seed by default).
+    pub no_traffic: bool,
 }
 
 fn draw_unit_timers(rng: &mut Rng) -> (u64, u64) {
@@ -233,20 +252,34 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
         }
         _ => {}
     }
+    // Stateful failover and traffic come from their own stream, so that the
+    // fault schedules of earlier builds' seeds are drawn as before.
+    let mut srng = Rng::derive(seed, "nemesis-stateful");
+    let state_link = match srng.below(10) {
+        0..3 => "off",
+        3..7 => "shared",
+        _ => "separate",
+    };
+    if state_link != "off" {
+        pair.stateful = true;
+        pair.state_link = (state_link == "separate").then(|| "separate".to_owned());
+    }
+    let replication_http = [srng.chance(0.5), srng.chance(0.5)];
+    let traffic_ops_per_s = (!config.no_traffic).then(|| srng.range(1, 8) as u32);
     let groups = vec![
         GroupSpec {
             id: 1,
             preferred: UnitName::Primary,
             preempt_ms: preempt_ms[0],
             interface_policy: Some(interface_policy[0].clone()),
-            replication_http: false,
+            replication_http: replication_http[0],
         },
         GroupSpec {
             id: 2,
             preferred: UnitName::Secondary,
             preempt_ms: preempt_ms[1],
             interface_policy: Some(interface_policy[1].clone()),
-            replication_http: false,
+            replication_http: replication_http[1],
         },
     ];
     let contexts = default_contexts();
@@ -273,8 +306,11 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
     let faults =
         if fault_families.is_empty() { 0 } else { config.fault_count.unwrap_or_else(|| rng.range(2, 8) as u32) };
     let start = second_at + hold + 2 * poll;
-    let links = |rng: &mut Rng| -> LinkName {
+    let separate = state_link == "separate";
+    let mut links = |rng: &mut Rng| -> LinkName {
         match rng.below(4) {
+            // A separate state link takes a third of the failover link's share.
+            0 | 1 if separate && srng.below(3) == 0 => LinkName::State,
             0 | 1 => LinkName::Failover,
             2 => LinkName::Data(rng.pick(&interfaces).clone()),
             _ => LinkName::All,
@@ -503,6 +539,7 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
         pair,
         groups,
         contexts: Vec::new(),
+        traffic: traffic_ops_per_s.map(|ops| crate::workload::TrafficSpec { ops_per_s: f64::from(ops), open_max: 40 }),
         steps,
         planted_bug: None,
         check_invariants: true,
@@ -528,6 +565,9 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
         fault_phase_ms,
         faults,
         keys: keys.into(),
+        state_link: state_link.into(),
+        replication_http,
+        traffic_ops_per_s,
         duration_ms,
     };
     (options, scenario)

@@ -44,6 +44,12 @@ pub struct UnitOverride {
     pub license: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Security contexts the license allows (default 20).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licensed_contexts: Option<u16>,
+    /// VPN peers the license allows (default 750).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licensed_vpn_peers: Option<u16>,
     /// Extra data interfaces (`context/interface`) only this unit has.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub extra_interfaces: Vec<String>,
@@ -235,7 +241,10 @@ pub fn unit_configs(
             model,
             factory_license: fover_protocol::license::License {
                 kind,
-                features: fover_protocol::license::Features { contexts: 20, vpn_peers: 750 },
+                features: fover_protocol::license::Features {
+                    contexts: over.and_then(|o| o.licensed_contexts).unwrap_or(20),
+                    vpn_peers: over.and_then(|o| o.licensed_vpn_peers).unwrap_or(750),
+                },
             },
             ..fover_protocol::config::Device::default_for(unit.role())
         };

@@ -31,6 +31,9 @@ pub struct Scenario {
     pub groups: Vec<GroupSpec>,
     #[serde(default, rename = "context", skip_serializing_if = "Vec::is_empty")]
     pub contexts: Vec<ContextSpec>,
+    /// Background traffic through each context's active unit (section 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<crate::workload::TrafficSpec>,
     #[serde(default, rename = "step")]
     pub steps: Vec<Step>,
     /// A planted bug (tests only; not part of the file format).
@@ -192,6 +195,9 @@ impl Scenario {
             });
         }
         let configs = self.unit_configs().map_err(|message| Problem { place: config_place(&message), message })?;
+        if let Some(t) = &self.traffic {
+            t.validate().map_err(|message| Problem { place: Place::Top("traffic"), message })?;
+        }
         let interfaces: Vec<String> = configs[0].interfaces.iter().map(|i| i.qualified_name()).collect();
         let contexts: Vec<&str> = configs[0].contexts.iter().map(|c| c.name.as_str()).collect();
         for (i, step) in self.steps.iter().enumerate() {
@@ -280,6 +286,12 @@ impl Scenario {
                     }
                     if let Some(context) = &e.context {
                         check_context(context)?;
+                    }
+                    if e.connections_survived.is_some() && e.context.is_none() {
+                        return Err(fail(
+                            "connections_survived",
+                            "needs `context` (connections of which context?)".into(),
+                        ));
                     }
                 }
                 _ => {}

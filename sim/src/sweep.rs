@@ -168,6 +168,9 @@ pub fn repro_command(seed: u64, config: &SweepConfig) -> String {
         let f: Vec<&str> = config.nemesis.families.iter().map(|f| f.as_str()).collect();
         cmd.push_str(&format!(" --faults {}", f.join(",")));
     }
+    if config.nemesis.no_traffic {
+        cmd.push_str(" --no-traffic");
+    }
     if let Some(b) = config.planted_bug {
         cmd.push_str(&format!(" --plant {b}"));
     }
@@ -342,6 +345,13 @@ pub fn render_summary(summary: &Summary, config: &SweepConfig) -> String {
         let c = summary.coverage.sometimes.get(*name).copied().unwrap_or(0);
         let flag = if c == 0 { "   <- NOT EXERCISED" } else { "" };
         out.push_str(&format!("  {c:>6}  {name}{flag}\n"));
+    }
+    let counters = &summary.coverage.counters;
+    if !counters.is_empty() {
+        out.push_str("\nstateful connections (all seeds):\n");
+        for (k, v) in counters {
+            out.push_str(&format!("  {v:>8}  {k}\n"));
+        }
     }
     out.push_str("\nsteps applied (all seeds):\n");
     let mut line = String::new();

@@ -3,19 +3,21 @@
 //! event queue and the madsim world) own a [`Core`] and call it for every
 //! step, frame and unit output; only the wiring of units differs.
 
+use crate::checker::connections::Survival;
 use crate::checker::{Checkers, Obs, UnitView, View, Violation, property};
 use crate::clock::ClockModel;
 use crate::fabric::{self, Fabric, LinkIdx, MS, Port, Route};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
 use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
+use crate::workload::{Answer, Traffic, TrafficAction};
 use fover_protocol::flash::Flash;
 use fover_protocol::running::RunningConfig;
 use fover_protocol::unit::{Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
 use fover_protocol::wire::{self, Group, GroupState};
 use fover_protocol::{Instant, UnitConfig};
 use fover_traces::{Event as TEvent, Record};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Bytes that stand for other hosts' traffic on a data interface (no fover magic).
 pub const NETWORK_TRAFFIC: &[u8] = b"\x00\x00network-traffic";
@@ -61,10 +63,9 @@ pub enum UnitAction {
         command: String,
     },
     Expect(Expect),
-    Connect {
-        context: String,
-        count: u32,
-    },
+    /// Operations of a `connect` step, each for the unit it names (empty
+    /// when no unit is active for the context's group).
+    Connect(Vec<TrafficAction>),
 }
 
 /// The result of one expectation of a scenario file.
@@ -128,6 +129,7 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
         config_out_of_sync: u.config_out_of_sync(),
         config_syncing: u.config_sync().is_some(),
         pairing_refused: u.pairing_refusal().is_some(),
+        standalone: u.is_standalone(),
     };
     for (g, (failed, monitored)) in u.failed_interfaces_by_group().into_iter().enumerate() {
         view.failed[g] = failed;
@@ -168,6 +170,10 @@ pub struct Core {
     pub running: [Option<RunningConfig>; 2],
     /// Why each unit refused to pair with its mate, since its last boot.
     pub pairing_refusal: [Option<String>; 2],
+    /// The clients and their connections (section 8).
+    pub traffic: Traffic,
+    /// Property 9: where each group's traffic goes, and what a failover kept.
+    pub survival: Survival,
     /// [`Unit::state_version`] of each unit when its invariants were last
     /// checked (`None`: not since its last boot).
     pub checked_version: [Option<u64>; 2],
@@ -204,7 +210,13 @@ impl Core {
             let d = configs[i].device();
             Flash::factory(FLASH_BYTES_DEFAULT, &d.serial, &d.factory_license)
         });
+        let contexts = configs[0].contexts.iter().map(|c| (c.name.clone(), c.group)).collect();
+        let traffic = Traffic::new(scenario.traffic.clone(), scenario.seed, contexts);
+        let stateful = configs.iter().all(|c| c.state_link != fover_protocol::config::StateLink::None);
+        let survival = Survival::new(stateful, [0, 1].map(|g| configs[0].groups[g].replication_http));
         Ok(Core {
+            traffic,
+            survival,
             checkers: Checkers::new(timing),
             scenario,
             configs,
@@ -296,6 +308,7 @@ impl Core {
         self.viewed_version[unit.index()] = None;
         self.record(t_ns, TEvent::Boot { unit: unit.to_string(), boot_nonce, local_ns });
         self.observe(t_ns, Obs::Boot { unit });
+        self.survival.on_boot(unit, boot_nonce);
     }
 
     /// Records a unit going down.
@@ -306,6 +319,7 @@ impl Core {
         self.views[unit.index()] = UnitView::off();
         self.checked_version[unit.index()] = None;
         self.viewed_version[unit.index()] = None;
+        self.survival.on_down(unit);
         self.checkers.after_input(t_ns, &self.view(t_ns));
     }
 
@@ -369,6 +383,9 @@ impl Core {
     /// (the checkers still see the new time).
     pub fn after_input(&mut self, t_ns: u64, unit_name: UnitName, unit: &Unit) {
         self.inputs += 1;
+        let judge = self.level != RecordLevel::Off;
+        let v = self.survival.after_input(t_ns, unit_name, unit, &mut self.traffic, &mut self.checkers.coverage, judge);
+        self.survival_found(v);
         if self.level == RecordLevel::Off {
             return;
         }
@@ -518,9 +535,7 @@ impl Core {
             Step::Command { unit, context, line, .. } => {
                 Some(UnitAction::Command { unit: *unit, context: context.clone(), line: line.clone() })
             }
-            Step::Connect { context, count, .. } => {
-                Some(UnitAction::Connect { context: context.clone(), count: *count })
-            }
+            Step::Connect { context, count, .. } => Some(UnitAction::Connect(self.connect(t_ns, context, *count))),
             Step::Show { unit, command, .. } => Some(UnitAction::Show { unit: *unit, command: command.clone() }),
             Step::Expect(e) => Some(UnitAction::Expect(e.clone())),
         };
@@ -550,8 +565,89 @@ impl Core {
         );
     }
 
+    /// Notes and a violation from the property-9 checker.
+    fn survival_found(&mut self, v: Option<Violation>) {
+        for (t, text) in std::mem::take(&mut self.survival.notes) {
+            self.record(t, TEvent::Note { unit: None, text });
+        }
+        if let Some(v) = v {
+            if self.checkers.violation.is_none() && self.level != RecordLevel::Off {
+                self.checkers.violation = Some(v);
+            }
+        }
+    }
+
+    /// The background traffic operation due now, if any (see [`Traffic::next_at`]).
+    pub fn traffic_tick(&mut self, t_ns: u64) -> Option<TrafficAction> {
+        let survival = &self.survival;
+        self.traffic.tick(t_ns, |g| survival.carrier(g))
+    }
+
+    /// The operations of a `connect` step (none when no unit is active for the context).
+    pub fn connect(&mut self, t_ns: u64, context: &str, count: u32) -> Vec<TrafficAction> {
+        let carrier = self.traffic.group_of(context).and_then(|g| self.survival.carrier(g));
+        let Some(to) = carrier else {
+            self.record(
+                t_ns,
+                TEvent::Note { unit: None, text: format!("connect: no unit is active for {context}; nothing opened") },
+            );
+            return Vec::new();
+        };
+        self.traffic.connect(t_ns, to, context, count)
+    }
+
+    /// Right before a traffic operation reaches a unit.
+    pub fn before_traffic(&mut self, t_ns: u64, name: UnitName, unit: &Unit) {
+        let judge = self.level != RecordLevel::Off;
+        let v = self.survival.before_traffic(t_ns, name, unit, &mut self.traffic, &mut self.checkers.coverage, judge);
+        self.survival_found(v);
+    }
+
+    /// A unit's answer to a traffic operation (`boot`: the boot that answered).
+    pub fn traffic_done(
+        &mut self,
+        t_ns: u64,
+        action: TrafficAction,
+        boot: u64,
+        result: Result<(), fover_protocol::stateful::TrafficError>,
+    ) {
+        if boot != action.boot {
+            return; // meant for an earlier boot: nothing to learn
+        }
+        let unit = action.unit;
+        let carrier_now =
+            self.traffic.group_of(&action.conn.0).and_then(|g| self.survival.carrier(g)) == Some((unit, boot));
+        if self.level == RecordLevel::Full {
+            let what = match &result {
+                Ok(()) => "ok".to_owned(),
+                Err(e) => e.to_string(),
+            };
+            let text = format!("traffic {:?} {}#{}: {what}", action.kind, action.conn.0, action.conn.1).to_lowercase();
+            self.record(t_ns, TEvent::UnitEvent { unit: unit.to_string(), text });
+        }
+        if let Answer::Vanished(c) = self.traffic.done(t_ns, action, result, carrier_now) {
+            let v = Survival::vanished(t_ns, &c, unit);
+            self.survival_found(Some(v));
+        }
+    }
+
+    /// The unit whose connections an expectation needs (`connections_survived`):
+    /// the unit active for the context's group, and the context.
+    pub fn expect_carrier(&self, e: &Expect) -> Option<(UnitName, String)> {
+        e.connections_survived?;
+        let context = e.context.clone()?;
+        let g = self.traffic.group_of(&context)?;
+        self.survival.carrier(g).map(|(u, _)| (u, context))
+    }
+
     /// Checks an expectation of a scenario file against the current state.
     pub fn check_expect(&mut self, t_ns: u64, e: &Expect) {
+        self.check_expect_with(t_ns, e, None)
+    }
+
+    /// Checks an expectation; `known`: the connection ids of its context that
+    /// the unit of [`Core::expect_carrier`] holds.
+    pub fn check_expect_with(&mut self, t_ns: u64, e: &Expect, known: Option<(UnitName, BTreeSet<u64>)>) {
         let mut failures = Vec::new();
         let mut observed = Vec::new();
         let mut described = Vec::new();
@@ -636,16 +732,57 @@ impl Core {
         if e.pairing.is_some() || e.reason.is_some() {
             self.check_expect_pairing(e, &mut failures, &mut observed, &mut described);
         }
-        let unsupported: Vec<(&str, &str)> =
-            [("connections_survived", e.connections_survived.is_some(), "stateful failover")]
-                .into_iter()
-                .filter(|(_, on, _)| *on)
-                .map(|(k, _, what)| (k, what))
-                .collect();
-        for (key, what) in unsupported {
-            failures.push(format!("`{key}` cannot be checked yet: this build has no {what}"));
+        if let Some(want) = e.connections_survived {
+            self.check_expect_connections(e, want, known, &mut failures, &mut observed, &mut described);
         }
         self.push_expect(t_ns, e, failures, observed, described);
+    }
+
+    /// `connections_survived`: every connection opened in the context and not
+    /// closed is known to the unit active for the context's group (none was
+    /// lost at a failover).
+    fn check_expect_connections(
+        &self,
+        e: &Expect,
+        want: bool,
+        known: Option<(UnitName, BTreeSet<u64>)>,
+        failures: &mut Vec<String>,
+        observed: &mut Vec<String>,
+        described: &mut Vec<String>,
+    ) {
+        let Some(context) = e.context.as_deref() else {
+            failures.push("`connections_survived` needs `context`".into());
+            return;
+        };
+        described.push(format!("connections in {context} {}", if want { "survived" } else { "did not all survive" }));
+        let (open, lost) = self.traffic.in_context(context);
+        let total = open.len() as u64 + lost;
+        if total == 0 {
+            failures.push(format!("no connection was opened in {context} (and left open): nothing to survive"));
+            return;
+        }
+        let got = match known {
+            None => {
+                observed.push(format!("{total} connections in {context}; no unit is active for its group"));
+                false
+            }
+            Some((unit, ids)) => {
+                let held = open.iter().filter(|c| ids.contains(&c.id)).count() as u64;
+                let reset = if lost == 0 { String::new() } else { format!(" ({lost} found reset by their clients)") };
+                observed.push(format!(
+                    "{total} connections in {context}: {held} known on the {unit} (active), {} not{reset}",
+                    total - held
+                ));
+                held == total
+            }
+        };
+        if got != want {
+            failures.push(format!(
+                "expected the connections in {context} to {}survive: {}",
+                if want { "" } else { "not all " },
+                observed.last().map(String::as_str).unwrap_or("")
+            ));
+        }
     }
 
     /// `pairing = "refused" | "ok"` and `reason` (a word the refusal names):

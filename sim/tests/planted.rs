@@ -20,6 +20,7 @@ const CASES: &[(PlantedBug, &str, u64)] = &[
     (PlantedBug::PromoteFailedGroup, "2-never-promote-failed", 400),
     (PlantedBug::ReplicateFromWrongUnit, "4-replication-authority", 300),
     (PlantedBug::ReplicationLost, "7-configs-converge", 400),
+    (PlantedBug::IgnoreReplicatedConnections, "9-connections-survive", 100),
 ];
 
 fn first_failure(bug: PlantedBug, seeds: u64) -> Option<sweep::SeedResult> {

@@ -24,6 +24,7 @@ const BUGS: &[(PlantedBug, u64)] = &[
     (PlantedBug::HoldTimerTooShort, 200),
     (PlantedBug::ForgedFrameAccepted, 300),
     (PlantedBug::PromoteFailedGroup, 400),
+    (PlantedBug::IgnoreReplicatedConnections, 100),
 ];
 
 #[test]

@@ -232,3 +232,21 @@ fn scenario_files_a_bad_file_stops_the_run_before_anything_runs() {
     assert!(String::from_utf8_lossy(&out.stdout).trim().is_empty());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn scenario_files_traffic_unknown_key_is_named_with_its_line() {
+    let e = error("\n[traffic]\nops_per_s = 5.0\nrate = 3\n");
+    assert_error(&e, 6, &["unknown key `rate`", "`ops_per_s`", "`open_max`"]);
+}
+
+#[test]
+fn scenario_files_traffic_rate_out_of_range_is_refused() {
+    let e = error("\n[traffic]\nops_per_s = 0.0\n");
+    assert_error(&e, 4, &["`traffic.ops_per_s`", "is not more than 0"]);
+}
+
+#[test]
+fn scenario_files_connections_survived_needs_a_context() {
+    let e = error("\n[[step]]\nat_ms = 0\ndo = \"expect\"\nconnections_survived = true\n");
+    assert_error(&e, 7, &["step 1", "`connections_survived`", "needs `context`"]);
+}

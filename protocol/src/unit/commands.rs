@@ -23,8 +23,14 @@ fn groups(which: Option<Group>) -> &'static [Group] {
 impl Unit {
     pub(super) fn command(&mut self, now: Instant, command: Command) -> Result<String, CommandError> {
         match command {
-            Command::Failover => self.enable_failover(now),
-            Command::NoFailover => self.freeze(),
+            Command::Failover => {
+                self.record_failover_line("failover");
+                self.enable_failover(now)
+            }
+            Command::NoFailover => {
+                self.record_failover_line("no failover");
+                self.freeze()
+            }
             Command::FailoverActive(which) => self.failover_active(now, which),
             Command::NoFailoverActive(which) => self.no_failover_active(now, which),
             Command::FailoverReset(which) => {
@@ -33,6 +39,12 @@ impl Unit {
                         // Fails again at once (the group rules run at the end
                         // of this input) if the cause persists.
                         self.recover(now, *g, Reason::SetByConfigCmd);
+                        if self.s.mode == Mode::Standalone {
+                            // A standalone unit (its mate refused) runs every
+                            // group it can: there is nobody to be standby for.
+                            self.s.timers.stop(Timer::Preempt(*g));
+                            self.go_active(now, *g, Reason::FailoverDisabled);
+                        }
                     }
                 }
                 Ok(String::new())
@@ -152,6 +164,8 @@ impl Unit {
             let g = *g;
             if self.group_state(g).is_active() {
                 self.s.groups[g.index()].request = None;
+                // The operator wants it here: no boot placement moves it.
+                self.s.groups[g.index()].boot_yield = None;
                 self.s.groups[g.index()].pinned = true;
                 continue;
             }

@@ -430,6 +430,13 @@ impl Unit {
 
     // ----- sending ---------------------------------------------------------
 
+    /// `failover` / `no failover` in the running config (a bootstrap line:
+    /// never replicated, kept by a sync, saved by `write memory`).
+    pub(super) fn record_failover_line(&mut self, line: &str) {
+        let _ = self.s.cp.running.apply(&Space::System, line);
+        self.s.cp.digest.0.set(None);
+    }
+
     pub(super) fn cp_send(&mut self, body: Control) {
         self.s.cp.outbox.push_back(body);
     }
@@ -604,6 +611,7 @@ impl Unit {
                         if let Err(e) = self.s.cp.running_mut().apply(&space, &line) {
                             self.syslog(105_022, format!("({role}) Replicated command {line:?} failed: {e}"));
                         }
+                        self.restart_sync_for(&space);
                     }
                 }
             }
@@ -670,6 +678,21 @@ impl Unit {
     pub(super) fn cp_ack_while_refused(&mut self, now: Instant, boot: u64, message: &Message) {
         if matches!(message, Message::Ack(_)) && self.s.cp.refused.as_ref().is_some_and(|(b, _)| *b == boot) {
             let _ = self.s.cp.channel.handle_message(now, boot, message);
+        }
+    }
+
+    /// A command from the mate applied here while this unit sends the mate a
+    /// sync covering its space: the sync's copy was taken before the command,
+    /// and the mate may have seen the command acknowledged before the sync
+    /// arrived (acks overtake the stream), so it would not apply it again;
+    /// the configurations would differ for good. The sync starts again from
+    /// the configuration as it is now (the channel keeps the order: the mate
+    /// applies the first sync, then this one).
+    fn restart_sync_for(&mut self, space: &Space) {
+        let Some(run) = &self.s.cp.sync else { return };
+        if run.direction == SyncDirection::Sending && run.scope.as_ref().is_none_or(|s| s == space) {
+            let scope = run.scope.clone();
+            self.start_full_sync(scope);
         }
     }
 

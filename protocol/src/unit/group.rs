@@ -136,6 +136,12 @@ pub(crate) struct GroupMachine {
     /// Simultaneous boot seen on the unit the group prefers: claim the group
     /// once synchronised.
     pub(crate) boot_claim: bool,
+    /// Taken by the primary at a simultaneous boot for the peer boot named
+    /// here, which the group prefers: handed over a polltime after that boot
+    /// shows it Standby Ready (the time seen first, if yet) unless the peer
+    /// claimed it first (section 5), whether or not the peer saw the boot as
+    /// simultaneous.
+    pub(crate) boot_yield: Option<(u64, Option<crate::time::Instant>)>,
     /// The role request this unit is waiting on, if any.
     pub(crate) request: Option<Request>,
 }
@@ -147,6 +153,7 @@ impl GroupMachine {
             history: Vec::new(),
             pinned: false,
             boot_claim: false,
+            boot_yield: None,
             request: None,
         }
     }

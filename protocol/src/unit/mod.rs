@@ -61,6 +61,7 @@ mod timer;
 
 pub use config_plane::{FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD, default_running_config};
 pub use group::{HistoryEntry, Reason};
+pub use stateful::ReplicationMark;
 pub use timer::Timer;
 
 use crate::auth::{self, AuthError, Opened, Session};
@@ -367,7 +368,7 @@ impl Unit {
     /// Powers a unit on with the flash it kept across the power cycle: its
     /// running config is the startup config there, or, with none saved,
     /// [`default_running_config`].
-    pub fn boot(config: UnitConfig, flash: Flash, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
+    pub fn boot(mut config: UnitConfig, flash: Flash, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
         config.validate()?;
         let serial = config.device().serial;
         let running = if flash.startup(&Space::System).is_some() {
@@ -378,6 +379,10 @@ impl Unit {
         let session = Session::new(config.role, boot_nonce, config.failover_key.as_ref());
         let iface_groups = config.interfaces.iter().map(|i| config.group_of_context(&i.context)).collect();
         let ifaces = config.interfaces.iter().map(|_| iface::Monitor::new()).collect();
+        // A saved `no failover` keeps the unit standalone (section 5).
+        if running.failover_disabled() {
+            config.failover_enabled = false;
+        }
         let mode = if config.failover_enabled { Mode::Enabled } else { Mode::Standalone };
         let mut unit = Unit {
             session,
@@ -450,6 +455,13 @@ impl Unit {
     /// Whether `no failover` froze the roles (hellos go on; nothing changes automatically).
     pub fn is_frozen(&self) -> bool {
         self.s.mode == Mode::Frozen
+    }
+
+    /// Whether this unit runs standalone: failover disabled from power-on
+    /// (section 5), or its mate refused to pair (section 9). It sends no
+    /// failover traffic and keeps every group it can active.
+    pub fn is_standalone(&self) -> bool {
+        self.s.mode == Mode::Standalone
     }
 
     /// The state of `group` on this unit.
@@ -1327,13 +1339,23 @@ impl Unit {
         }
         let bulk_received = self.bulk_sync_received();
         let quiet = self.cp_quiet();
+        let channel = (self.s.cp.channel.stats(), self.s.cp.channel.queued());
         self.cp_after_input(now);
         // Settled: the group rules ran on what the configuration plane left
-        // (it changes only their view of the bulk sync), and the plane had no
-        // work before and has none after (a queue waiting for the channel, a
-        // config or bulk sync running or just ended: its end can start the
-        // next one at the next input).
-        self.settled = quiet && self.cp_quiet() && bulk_received == self.bulk_sync_received();
+        // (it changes only their view of the bulk sync), no rule waits for
+        // time to pass (a group handed back a polltime after a simultaneous
+        // boot, `boot_yield`, is decided by whatever input comes after it),
+        // and the plane had no work before and did none: nothing queued for
+        // the channel, no config or bulk sync running or just ended (its end
+        // can start the next one at the next input), and nothing sent or
+        // queued by the channel (a plane that acted may act again on the same
+        // state: a mate active for a group this unit holds is resynced at
+        // every end of input while it lasts).
+        self.settled = quiet
+            && self.cp_quiet()
+            && channel == (self.s.cp.channel.stats(), self.s.cp.channel.queued())
+            && bulk_received == self.bulk_sync_received()
+            && self.s.groups.iter().all(|g| g.boot_yield.is_none());
         self.check_invariants();
     }
 
@@ -1442,6 +1464,7 @@ impl Unit {
     #[cfg(debug_assertions)]
     fn check_shortcut(&self, mut reference: Unit, what: &str, full: impl FnOnce(&mut Unit)) {
         full(&mut reference);
+
         assert!(
             reference.s == self.s
                 && reference.out.transmits.len() == self.out.transmits.len()
@@ -1493,26 +1516,7 @@ fn is_failover_frame(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == wire::MAGIC
 }
 
-/// FNV-1a, 64 bits: a fixed, platform-independent hash for state digests.
-struct Fnv64(u64);
-
-impl Fnv64 {
-    fn new() -> Fnv64 {
-        Fnv64(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv64 {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-}
+use crate::stateful::Fnv64;
 
 /// Drains a unit after an input, as the drain contract requires: every frame
 /// to `transmit`, every event to `event`; returns the next deadline.

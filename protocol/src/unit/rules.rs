@@ -135,6 +135,13 @@ impl Unit {
                         // the groups that prefer it once synchronised.
                         if self.config.role == Role::Primary {
                             self.go_active(now, g, Reason::NoActiveUnitFound);
+                            if !self.preferred_here(g) {
+                                // Held for the secondary: handed over once it
+                                // is ready, even if it never saw this unit
+                                // negotiate (a lost hello) and so takes this
+                                // for a peer already active.
+                                self.s.groups[g.index()].boot_yield = self.s.peer.boot.map(|b| (b, None));
+                            }
                             return true;
                         }
                         if self.preferred_here(g) {
@@ -173,6 +180,14 @@ impl Unit {
                 false
             }
             s if s.is_active() => {
+                if self.boot_yield_due(now, g, &p) {
+                    // Section 5: after a simultaneous boot each group becomes
+                    // active on its preferred unit; the peer did not claim it
+                    // (it missed the boot being simultaneous).
+                    self.go_standby_ready(now, g, Reason::FailoverStateCheck);
+                    self.hand_over(g);
+                    return true;
+                }
                 if p.state.is_active() && !self.planted(PlantedBug::BothActiveNeverResolves) {
                     // [fover] Both active after a heal (section 7): fewer failed
                     // interfaces keeps the group; on a tie, the preferred unit.
@@ -187,6 +202,28 @@ impl Unit {
             }
             _ => false,
         }
+    }
+
+    /// Whether the primary hands `g` to the secondary now (see
+    /// `GroupMachine::boot_yield`): the same peer boot, Standby Ready for a
+    /// polltime, failover running, nothing else asked.
+    fn boot_yield_due(&mut self, now: Instant, g: Group, p: &PeerGroup) -> bool {
+        let poll = self.config.unit_polltime;
+        let peer_boot = self.s.peer.boot;
+        let usable = !self.s.link_failed && !self.s.peer.failed && p.failover_on;
+        let gm = &mut self.s.groups[g.index()];
+        let Some((boot, ready_since)) = gm.boot_yield else { return false };
+        if Some(boot) != peer_boot {
+            gm.boot_yield = None;
+            return false;
+        }
+        if !usable || gm.request.is_some() || p.state != GroupState::StandbyReady {
+            gm.boot_yield = Some((boot, None));
+            return false;
+        }
+        let since = ready_since.unwrap_or(now);
+        gm.boot_yield = Some((boot, Some(since)));
+        now >= since + poll
     }
 
     /// Seam for the configuration issue: this unit lost a group under the
@@ -209,6 +246,9 @@ impl Unit {
         );
         let gm = &mut self.s.groups[g.index()];
         gm.state = to;
+        if !to.is_active() {
+            gm.boot_yield = None;
+        }
         if from.is_active() && !to.is_active() {
             self.st_on_leave_active(g);
         } else if to.is_active() && !from.is_active() {

@@ -92,6 +92,19 @@ pub(super) struct StatePlane {
     bulk_received_from: Option<u64>,
 }
 
+/// What [`Unit::replication_mark`] reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReplicationMark {
+    /// The mate boot that holds, acknowledged, every replicated object of the
+    /// contexts active on this unit; `None` while anything is outstanding
+    /// (no state link, no mate, a bulk sync not finished, updates not yet
+    /// acknowledged, a split).
+    pub caught_up_to: Option<u64>,
+    /// Changes whenever this unit begins a new bulk sync (the mate clears
+    /// its replicated copy at its beginning).
+    pub bulk_syncs: u32,
+}
+
 /// Stateful counters, one per object type, and the transmit queue's
 /// high-water mark (not protocol state).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -169,6 +182,32 @@ impl Unit {
     /// Whether this unit is sending a bulk sync now.
     pub fn bulk_sync_sending(&self) -> bool {
         self.s.st.sending.is_some()
+    }
+
+    /// How far this unit's replicated state has reached its mate (the
+    /// harness's "replication caught up", PROTOCOL.md section 12 property 9).
+    pub fn replication_mark(&self) -> ReplicationMark {
+        ReplicationMark { caught_up_to: self.st_caught_up_to(), bulk_syncs: self.s.st.next_bulk_id }
+    }
+
+    /// The mate boot that holds every replicated object of the contexts
+    /// active here: a state link, failover running and not split, a whole
+    /// bulk sync sent to that boot covering every group active here, and
+    /// every message since acknowledged by it (the channel acknowledges a
+    /// message once it has been applied).
+    fn st_caught_up_to(&self) -> Option<u64> {
+        let st = &self.s.st;
+        if self.config.state_link == StateLink::None || self.s.mode != Mode::Enabled || self.st_split() {
+            return None;
+        }
+        let peer = self.s.cp.channel.peer_boot()?;
+        if st.bulk_sent_to != Some(peer) || self.s.peer.boot != Some(peer) || st.sending.is_some() {
+            return None;
+        }
+        if Group::ALL.iter().any(|g| self.group_state(*g).is_active() && !st.bulk_groups[g.index()]) {
+            return None;
+        }
+        (self.st_xmit_queued() == 0).then_some(peer)
     }
 
     // ----- traffic ---------------------------------------------------------

@@ -11,6 +11,7 @@
 //! * `sometimes` properties ([`Coverage`]): counted over a sweep; a sweep in
 //!   which one was never reached says so instead of passing silently.
 
+pub mod connections;
 pub mod liveness;
 pub mod safety;
 
@@ -87,6 +88,8 @@ pub struct UnitView {
     pub config_syncing: bool,
     /// This unit refused to pair with its mate and runs standalone.
     pub pairing_refused: bool,
+    /// This unit runs standalone (failover disabled from power-on, or pairing refused).
+    pub standalone: bool,
 }
 
 impl UnitView {
@@ -102,6 +105,7 @@ impl UnitView {
             config_out_of_sync: false,
             config_syncing: false,
             pairing_refused: false,
+            standalone: false,
         }
     }
     pub fn active(&self, g: Group) -> bool {
@@ -236,6 +240,9 @@ pub struct Coverage {
     pub sometimes: BTreeMap<String, u64>,
     /// Step kind -> how many times it was applied.
     pub steps: BTreeMap<String, u64>,
+    /// Tallies summed over runs (connections opened, survived, dropped by reason...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub counters: BTreeMap<String, u64>,
 }
 
 /// The sometimes-properties a default sweep must reach.
@@ -250,6 +257,8 @@ pub mod sometimes {
     pub const REPLICATED: &str = "a command replicated";
     pub const CONFIGS_COMPARED: &str = "configs compared after a heal";
     pub const LIVENESS_CHECKED: &str = "liveness was checked after a heal";
+    pub const CONNECTIONS_SURVIVED: &str = "connections survived a failover";
+    pub const CONNECTIONS_DROPPED: &str = "connections were dropped at a failover (excused)";
     pub const ALL: &[&str] = &[
         FAILOVER,
         HEAL_RESOLVED,
@@ -261,6 +270,8 @@ pub mod sometimes {
         REPLICATED,
         CONFIGS_COMPARED,
         LIVENESS_CHECKED,
+        CONNECTIONS_SURVIVED,
+        CONNECTIONS_DROPPED,
     ];
 }
 
@@ -277,6 +288,9 @@ impl Coverage {
         }
         for (k, v) in &other.steps {
             *self.steps.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.counters {
+            *self.counters.entry(k.clone()).or_default() += v;
         }
     }
     /// The sometimes-properties of `sometimes::ALL` never reached.

@@ -277,7 +277,7 @@ impl Safety {
         let settle = timing.unit_holdtime_ns + 2 * timing.unit_polltime_ns;
         if !timing.keys_match
             || !(view.path.failover || view.path.any_data)
-            || view.units.iter().any(|u| u.powered && u.pairing_refused)
+            || view.units.iter().any(|u| u.powered && (u.pairing_refused || u.standalone))
         {
             self.last_excuse = Some(t);
         }

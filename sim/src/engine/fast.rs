@@ -16,10 +16,28 @@ use std::collections::BinaryHeap;
 #[derive(Debug)]
 enum Ev {
     Step(usize),
-    Timer { unit: UnitName, generation: u64 },
-    Deliver { to: UnitName, link: usize, bytes: Vec<u8>, corrupted: bool, duplicate: bool },
-    Traffic { unit: UnitName, iface: usize, epoch: u64 },
-    Reboot { unit: UnitName, epoch: u64 },
+    Timer {
+        unit: UnitName,
+        generation: u64,
+    },
+    Deliver {
+        to: UnitName,
+        link: usize,
+        bytes: Vec<u8>,
+        corrupted: bool,
+        duplicate: bool,
+    },
+    Traffic {
+        unit: UnitName,
+        iface: usize,
+        epoch: u64,
+    },
+    Reboot {
+        unit: UnitName,
+        epoch: u64,
+    },
+    /// The traffic workload's next operation.
+    Workload,
     End,
 }
 
@@ -248,15 +266,32 @@ impl Engine {
                 );
                 self.core.shows.push((self.now, unit, command, output));
             }
-            UnitAction::Expect(e) => self.core.check_expect(self.now, &e),
-            UnitAction::Connect { context, count } => {
-                self.core.record(
-                    self.now,
-                    TEvent::Note { unit: None, text: format!("connect {count} in {context}: no stateful model yet") },
-                );
+            UnitAction::Expect(e) => {
+                let known = self.core.expect_carrier(&e).and_then(|(u, context)| {
+                    let unit = self.units[u.index()].as_ref()?;
+                    Some((u, super::connection_ids(unit, &context)))
+                });
+                self.core.check_expect_with(self.now, &e, known);
+            }
+            UnitAction::Connect(actions) => {
+                for a in actions {
+                    self.traffic(a);
+                }
             }
         }
         Ok(())
+    }
+
+    /// One traffic operation on the unit it names.
+    fn traffic(&mut self, action: crate::workload::TrafficAction) {
+        let u = action.unit;
+        let local = self.core.local(u, self.now);
+        let Some(unit) = self.units[u.index()].as_mut() else { return };
+        self.core.before_traffic(self.now, u, unit);
+        let result = unit.handle_traffic(local, action.op.clone());
+        let boot = unit.boot_nonce();
+        self.core.traffic_done(self.now, action, boot, result);
+        self.drain(u);
     }
 
     fn deliver(&mut self, to: UnitName, link: usize, bytes: Vec<u8>, corrupted: bool, duplicate: bool) {
@@ -280,6 +315,9 @@ impl Engine {
         for i in 0..self.steps.len() {
             let t = self.steps[i].at_ms() * MS;
             self.push(t, Ev::Step(i));
+        }
+        if let Some(at) = self.core.traffic.next_at() {
+            self.push(at, Ev::Workload);
         }
         self.push(end, Ev::End);
         let mut processed = 0u64;
@@ -318,6 +356,14 @@ impl Engine {
                 Ev::Reboot { unit, epoch } => {
                     if epoch == self.epoch[unit.index()] {
                         self.boot(unit)?;
+                    }
+                }
+                Ev::Workload => {
+                    if let Some(a) = self.core.traffic_tick(self.now) {
+                        self.traffic(a);
+                    }
+                    if let Some(at) = self.core.traffic.next_at() {
+                        self.push(at, Ev::Workload);
                     }
                 }
                 Ev::End => break,

@@ -9,6 +9,7 @@ use super::Outcome;
 use crate::fabric::{Port, Route};
 use crate::scenario::Scenario;
 use crate::schedule::UnitName;
+use crate::workload::TrafficAction;
 use crate::world::{Core, NETWORK_TRAFFIC, RecordLevel, UnitAction};
 use fover_protocol::driver::{self, Addressing, Clock, Control, Hooks, Input};
 use fover_protocol::unit::{Event, Transmit};
@@ -216,6 +217,42 @@ async fn network_node(world: World, interval: Duration) {
     }
 }
 
+/// Traffic operations, each run on the unit it names (in its own task).
+fn send_traffic(world: &World, actions: Vec<TrafficAction>) {
+    for unit in UnitName::BOTH {
+        let mine: Vec<TrafficAction> = actions.iter().filter(|a| a.unit == unit).cloned().collect();
+        if mine.is_empty() || !world.lock().powered[unit.index()] {
+            continue;
+        }
+        let w = world.clone();
+        send_control(
+            world,
+            unit,
+            Control::With(Box::new(move |x, now| {
+                for a in mine {
+                    let t = w.t();
+                    w.lock().core.before_traffic(t, unit, x);
+                    let result = x.handle_traffic(now, a.op.clone());
+                    w.lock().core.traffic_done(t, a, x.boot_nonce(), result);
+                }
+            })),
+        );
+    }
+}
+
+/// The clients: the traffic workload's operations when they are due.
+async fn traffic_node(world: World) {
+    loop {
+        let Some(at) = world.lock().core.traffic.next_at() else { return };
+        sleep_until(world.origin + Duration::from_nanos(at)).await;
+        let t = world.t();
+        let action = world.lock().core.traffic_tick(t);
+        if let Some(a) = action {
+            send_traffic(&world, vec![a]);
+        }
+    }
+}
+
 fn send_control(world: &World, unit: UnitName, control: Control) {
     if let Some(tx) = &world.lock().controls[unit.index()] {
         let _ = tx.send(control);
@@ -269,6 +306,9 @@ async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, St
     let interval = Duration::from_millis((scenario.pair.interface_polltime_ms / 2).max(1));
     let w = world.clone();
     handle.create_node().name("network").ip(NETWORK_IP).init(move || network_node(w.clone(), interval)).build();
+
+    let w = world.clone();
+    tokio::spawn(traffic_node(w));
 
     let end = world.origin + Duration::from_millis(scenario.duration_ms);
     for step in scenario.sorted_steps() {
@@ -344,11 +384,25 @@ async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, St
                     );
                 }
             }
-            UnitAction::Expect(e) => world.lock().core.check_expect(t, &e),
-            UnitAction::Connect { context, count } => world.lock().core.record(
-                t,
-                TEvent::Note { unit: None, text: format!("connect {count} in {context}: no stateful model yet") },
-            ),
+            UnitAction::Expect(e) => {
+                let carrier = world.lock().core.expect_carrier(&e);
+                match carrier {
+                    Some((unit, context)) if world.lock().powered[unit.index()] => {
+                        let w = world.clone();
+                        send_control(
+                            &world,
+                            unit,
+                            Control::With(Box::new(move |x, _now| {
+                                let ids = super::connection_ids(x, &context);
+                                let t = w.t();
+                                w.lock().core.check_expect_with(t, &e, Some((unit, ids)));
+                            })),
+                        );
+                    }
+                    _ => world.lock().core.check_expect_with(t, &e, None),
+                }
+            }
+            UnitAction::Connect(actions) => send_traffic(&world, actions),
         }
     }
     while sim_now() < end && world.lock().core.checkers.violation.is_none() {

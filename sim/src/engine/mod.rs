@@ -105,8 +105,24 @@ pub fn run_show(unit: &fover_protocol::Unit, now: fover_protocol::Instant, comma
     unit.show(now, command).unwrap_or_else(|e| format!("{e}\n"))
 }
 
+/// The ids of the connections a unit holds in a context.
+pub fn connection_ids(unit: &fover_protocol::Unit, context: &str) -> std::collections::BTreeSet<u64> {
+    unit.connections(context)
+        .into_iter()
+        .filter_map(|o| match o {
+            fover_protocol::wire::StateObject::Connection { id, .. } => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Ends a run: the verdict record and the outcome.
 pub(crate) fn finish(mut core: crate::world::Core, now: u64) -> Outcome {
+    core.traffic.finish();
+    let counters = std::mem::take(&mut core.traffic.counters);
+    for (k, v) in counters {
+        *core.checkers.coverage.counters.entry(k).or_default() += v;
+    }
     let violation = core.checkers.violation.clone();
     let verdict = violation.as_ref().map_or(Verdict::Pass, |v| v.verdict);
     if let Some(v) = &violation {

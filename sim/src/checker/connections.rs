@@ -1,0 +1,337 @@
+//! Property 9: with a working state link, connections opened before a
+//! failover are still present after it (PROTOCOL.md sections 8 and 12).
+//!
+//! Traffic for a group goes to its *carrier*: the unit where the group became
+//! active most recently (its gratuitous ARP is the one the switches learnt),
+//! while the group is still active there. When the carrier changes to another
+//! unit, another boot, or the same unit after the group left it, the
+//! connections of that group's contexts are judged against the new carrier's
+//! tables at its next input (the first moment the engine holds that unit):
+//!
+//! * known there: it survived;
+//! * unknown, but excused: no state link, an HTTP connection of a group
+//!   without `replication http`, or state that had not reached the new
+//!   carrier (the old carrier had not had every update acknowledged by that
+//!   boot of it since it last held the connection, or began a new bulk sync
+//!   since: the mate clears its copy at a bulk sync's beginning). The
+//!   connection is *at risk*: its next use decides whether it was dropped
+//!   (counted by reason) or arrived late;
+//! * unknown, and the old carrier's state had been acknowledged by this boot
+//!   of the new carrier after it last held the connection, with no bulk sync
+//!   since: a violation.
+//!
+//! "Acknowledged" is the unit's own report ([`Unit::replication_mark`]): its
+//! reliable channel acknowledges a message once the mate has applied it, so
+//! a mate that acknowledged an object and lacks it after taking over lost
+//! it. A connection its carrier no longer knows, with no failover in
+//! between, is a violation too (it vanished from the active unit).
+
+use super::{Coverage, Verdict, Violation, property, sometimes};
+use crate::schedule::UnitName;
+use crate::workload::{Conn, DropReason, Seen, Traffic, counter};
+use fover_protocol::Unit;
+use fover_protocol::stateful::Entry;
+use fover_protocol::wire::{ConnProtocol, Group, StateObject};
+use std::collections::BTreeSet;
+
+/// Where a group's traffic goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carrier {
+    pub unit: UnitName,
+    pub boot: u64,
+    /// When the group became active there.
+    pub since_ns: u64,
+}
+
+/// A unit's replication as last reported.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Mark {
+    boot: u64,
+    bulk_syncs: u32,
+    /// Per group, the last moment the group was active on the unit and the
+    /// mate had acknowledged every replicated object of the unit's active
+    /// contexts: (when, that mate boot, the bulk-sync count then). A context
+    /// not active on the unit is left out of its bulk syncs, so a moment when
+    /// the group was not active there says nothing about its connections.
+    caught_up: [Option<(u64, u64, u32)>; 2],
+}
+
+/// The property-9 checker of one run.
+#[derive(Clone, Debug)]
+pub struct Survival {
+    stateful: bool,
+    replication_http: [bool; 2],
+    boot: [Option<u64>; 2],
+    /// Per unit, per group: since when the group has been active there.
+    active_since: [[Option<u64>; 2]; 2],
+    carrier: [Option<Carrier>; 2],
+    /// Per group: the carrier the connections were last judged against.
+    settled: [Option<Carrier>; 2],
+    marks: [Mark; 2],
+    /// What each judgement found, for the trace: (time, text).
+    pub notes: Vec<(u64, String)>,
+}
+
+fn ns(t: u64) -> String {
+    format!("{}.{:03} s", t / 1_000_000_000, t / 1_000_000 % 1_000)
+}
+
+impl Survival {
+    pub fn new(stateful: bool, replication_http: [bool; 2]) -> Survival {
+        Survival {
+            stateful,
+            replication_http,
+            boot: [None; 2],
+            active_since: [[None; 2]; 2],
+            carrier: [None; 2],
+            settled: [None; 2],
+            marks: [Mark::default(); 2],
+            notes: Vec::new(),
+        }
+    }
+
+    /// Where the group's traffic goes now: the unit and its boot.
+    pub fn carrier(&self, g: Group) -> Option<(UnitName, u64)> {
+        self.carrier[g.index()].map(|c| (c.unit, c.boot))
+    }
+
+    pub fn on_boot(&mut self, unit: UnitName, boot: u64) {
+        let i = unit.index();
+        self.boot[i] = Some(boot);
+        self.active_since[i] = [None; 2];
+        self.marks[i] = Mark { boot, ..Mark::default() };
+        self.update_carriers();
+    }
+
+    pub fn on_down(&mut self, unit: UnitName) {
+        let i = unit.index();
+        self.boot[i] = None;
+        self.active_since[i] = [None; 2];
+        self.update_carriers();
+    }
+
+    fn update_carriers(&mut self) {
+        for g in Group::ALL.iter().copied() {
+            let gi = g.index();
+            let newest = UnitName::BOTH
+                .into_iter()
+                .filter_map(|u| Some((self.active_since[u.index()][gi]?, u, self.boot[u.index()]?)))
+                .max_by_key(|(since, u, _)| (*since, self.carrier[gi].is_some_and(|c| c.unit == *u)));
+            self.carrier[gi] = newest.map(|(since_ns, unit, boot)| Carrier { unit, boot, since_ns });
+        }
+    }
+
+    /// After every input of `name`: its replication mark, where traffic
+    /// goes, and the judgement of a failover to it. `judge` is false when the
+    /// run checks nothing (the state machines alone).
+    pub fn after_input(
+        &mut self,
+        t: u64,
+        name: UnitName,
+        unit: &Unit,
+        traffic: &mut Traffic,
+        coverage: &mut Coverage,
+        judge: bool,
+    ) -> Option<Violation> {
+        let i = name.index();
+        let mark = unit.replication_mark();
+        let m = &mut self.marks[i];
+        m.bulk_syncs = mark.bulk_syncs;
+        if let Some(mate) = mark.caught_up_to {
+            for g in Group::ALL.iter().copied().filter(|g| unit.group_state(*g).is_active()) {
+                m.caught_up[g.index()] = Some((t, mate, mark.bulk_syncs));
+            }
+        }
+        let mut changed = false;
+        for g in Group::ALL.iter().copied() {
+            let active = unit.group_state(g).is_active();
+            let since = &mut self.active_since[i][g.index()];
+            if active != since.is_some() {
+                *since = active.then_some(t);
+                changed = true;
+            }
+        }
+        if changed {
+            self.update_carriers();
+        }
+        self.judge_due(t, name, unit, traffic, coverage, judge)
+    }
+
+    /// Before a traffic operation reaches `name`: a failover to it is judged
+    /// on the tables as they were, before the operation changes them.
+    pub fn before_traffic(
+        &mut self,
+        t: u64,
+        name: UnitName,
+        unit: &Unit,
+        traffic: &mut Traffic,
+        coverage: &mut Coverage,
+        judge: bool,
+    ) -> Option<Violation> {
+        self.judge_due(t, name, unit, traffic, coverage, judge)
+    }
+
+    fn judge_due(
+        &mut self,
+        t: u64,
+        name: UnitName,
+        unit: &Unit,
+        traffic: &mut Traffic,
+        coverage: &mut Coverage,
+        judge: bool,
+    ) -> Option<Violation> {
+        let mut violation = None;
+        for g in Group::ALL.iter().copied() {
+            let gi = g.index();
+            let Some(to) = self.carrier[gi] else { continue };
+            if to.unit != name || Some(to.boot) != Some(unit.boot_nonce()) || self.settled[gi] == Some(to) {
+                continue;
+            }
+            let from = self.settled[gi].replace(to);
+            if judge {
+                let v = self.judge(t, g, from, to, unit, traffic, coverage);
+                violation = violation.or(v);
+            }
+        }
+        violation
+    }
+
+    /// Why a connection unknown to the new carrier is excused; `None`: it is not.
+    fn excuse(&self, c: &Conn, from: Option<Carrier>, to: Carrier) -> Option<DropReason> {
+        if !self.stateful {
+            return Some(DropReason::NoStateLink);
+        }
+        if c.protocol == ConnProtocol::Http && !self.replication_http[c.group.index()] {
+            return Some(DropReason::HttpNotReplicated);
+        }
+        let (Some(seen), Some(from)) = (c.seen, from) else { return Some(DropReason::NotReplicated) };
+        let m = &self.marks[from.unit.index()];
+        let held_by_from = seen.unit == from.unit && seen.boot == from.boot && m.boot == from.boot;
+        let acknowledged = m.caught_up[c.group.index()]
+            .is_some_and(|(at, mate, bulks)| at >= seen.t_ns && mate == to.boot && bulks == m.bulk_syncs);
+        if from.unit == to.unit || !held_by_from || !acknowledged {
+            return Some(DropReason::NotReplicated);
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &mut self,
+        t: u64,
+        g: Group,
+        from: Option<Carrier>,
+        to: Carrier,
+        unit: &Unit,
+        traffic: &mut Traffic,
+        coverage: &mut Coverage,
+    ) -> Option<Violation> {
+        let contexts: BTreeSet<String> =
+            traffic.book.values().filter(|c| c.group == g).map(|c| c.context.clone()).collect();
+        let mut known: BTreeSet<(String, u64)> = BTreeSet::new();
+        for ctx in &contexts {
+            for (_, e) in unit.state_tables().context(ctx) {
+                if let Entry::Replicated(StateObject::Connection { id, .. }) = e {
+                    known.insert((ctx.clone(), *id));
+                }
+            }
+        }
+        let (mut survived, mut at_risk, mut violation) = (0u64, 0u64, None);
+        let mut reasons: BTreeSet<&'static str> = BTreeSet::new();
+        let keys: Vec<(String, u64)> =
+            traffic.book.iter().filter(|(_, c)| c.group == g).map(|(k, _)| k.clone()).collect();
+        for key in keys {
+            let excuse = {
+                let c = &traffic.book[&key];
+                if known.contains(&key) { None } else { Some(self.excuse(c, from, to)) }
+            };
+            let c = traffic.book.get_mut(&key).expect("key taken from the book");
+            match excuse {
+                None => {
+                    survived += 1;
+                    c.seen = Some(Seen { unit: to.unit, boot: to.boot, t_ns: t });
+                    c.at_risk = None;
+                }
+                Some(Some(reason)) => {
+                    at_risk += 1;
+                    reasons.insert(reason.as_str());
+                    c.seen = None;
+                    c.at_risk = Some(reason);
+                }
+                Some(None) => {
+                    let from = from.expect("a connection is only acknowledged by a carrier");
+                    let m = self.marks[from.unit.index()];
+                    let acked = m.caught_up[g.index()].map_or(0, |(at, _, _)| at);
+                    let seen_at = c.seen.map_or(0, |s| s.t_ns);
+                    violation = violation.or(Some(Violation {
+                        verdict: Verdict::Safety,
+                        property: property::CONNECTIONS.into(),
+                        t_ns: t,
+                        message: format!(
+                            "connection {} (opened at {}) is unknown to the {}, active for group {g} since {}: \
+                             the {} held it at {} and, active for the group at {}, had every state update \
+                             acknowledged by this boot of the {}, with no bulk sync since",
+                            c.label(),
+                            ns(c.opened_ns),
+                            to.unit,
+                            ns(to.since_ns),
+                            from.unit,
+                            ns(seen_at),
+                            ns(acked),
+                            to.unit,
+                        ),
+                    }));
+                    c.seen = None;
+                    c.at_risk = Some(DropReason::NotReplicated);
+                }
+            }
+        }
+        let moved = from.is_some_and(|f| f.unit != to.unit);
+        if moved && survived > 0 {
+            coverage.hit(sometimes::CONNECTIONS_SURVIVED);
+        }
+        if moved && at_risk > 0 {
+            coverage.hit(sometimes::CONNECTIONS_DROPPED);
+        }
+        traffic.count(counter::SURVIVED, survived);
+        if survived + at_risk > 0 {
+            let was = match from {
+                None => "nobody".to_owned(),
+                Some(f) if f.unit == to.unit && f.boot != to.boot => format!("the {} (its earlier boot)", f.unit),
+                Some(f) if f.unit == to.unit => format!("the {} (before the group left it)", f.unit),
+                Some(f) => format!("the {}", f.unit),
+            };
+            let risk = if at_risk == 0 {
+                String::new()
+            } else {
+                let r: Vec<&str> = reasons.into_iter().collect();
+                format!(", {at_risk} unknown there ({})", r.join("; "))
+            };
+            self.notes.push((
+                t,
+                format!(
+                    "group {g} traffic moved from {was} to the {}: {survived} connections known there{risk}",
+                    to.unit
+                ),
+            ));
+        }
+        violation
+    }
+
+    /// A traffic answer that found a connection gone from its carrier.
+    pub fn vanished(t: u64, c: &Conn, unit: UnitName) -> Violation {
+        Violation {
+            verdict: Verdict::Safety,
+            property: property::CONNECTIONS.into(),
+            t_ns: t,
+            message: format!(
+                "connection {} (opened at {}) vanished from the {}, which carries its traffic and held it at {} \
+                 with no failover since",
+                c.label(),
+                ns(c.opened_ns),
+                unit,
+                c.seen.map_or_else(|| "?".into(), |s| ns(s.t_ns)),
+            ),
+        }
+    }
+}
