@@ -404,9 +404,9 @@ mod tests {
     use crate::rng::Rng;
 
     /// The queue gives the order of a binary heap of (time, sequence), for
-    /// events scheduled from the start and pushes at or after the last pop,
-    /// many at equal times, with few events pending and with many (beyond
-    /// the sorted vector's bound).
+    /// events queued at the start (in any order of time) and pushes at or
+    /// after the last pop, many at equal times, with few events pending and
+    /// with many (beyond the sorted vector's bound).
     #[test]
     fn queue_pops_in_time_then_push_order() {
         let mut rng = Rng::new(7);
