@@ -15,7 +15,9 @@
 //! unit sends, and opens, authenticates and decodes what it receives.
 
 use crate::config::ConfigError;
-use crate::wire::{self, DecodeError, FLAG_SEALED, Frame, HEADER_LEN, Message, Role};
+use crate::wire::{
+    self, DecodeError, FLAG_SEALED, Frame, HEADER_LEN, Header, InterfaceHelloRef, InterfaceStatus, Message, Role,
+};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
@@ -159,6 +161,15 @@ impl Window {
     }
 }
 
+/// A frame [`Session::open_lean`] accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Opened {
+    /// Any frame but an interface hello.
+    Frame(Frame),
+    /// An interface hello, whose names the caller does not read.
+    InterfaceHello { header: Header, status: InterfaceStatus },
+}
+
 /// One unit's end of the failover and state links.
 #[derive(Clone)]
 pub struct Session {
@@ -215,11 +226,27 @@ impl Session {
 
     /// Numbers, encodes and protects one message.
     pub fn seal(&mut self, message: Message) -> Vec<u8> {
+        let (seq, flags) = self.number();
+        let frame = Frame { sender: self.role, flags, seq, boot_nonce: self.boot_nonce, message };
+        self.protect(seq, wire::encode(&frame))
+    }
+
+    /// [`Session::seal`] of an interface hello, without building the message
+    /// (its names are not copied): the same bytes.
+    pub fn seal_interface_hello(&mut self, hello: InterfaceHelloRef<'_>) -> Vec<u8> {
+        let (seq, flags) = self.number();
+        self.protect(seq, wire::encode_interface_hello(self.role, flags, seq, self.boot_nonce, hello))
+    }
+
+    /// The sequence number and flags of the next frame sent.
+    fn number(&mut self) -> (u64, u8) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        let flags = if self.cipher.is_some() { FLAG_SEALED } else { 0 };
-        let frame = Frame { sender: self.role, flags, seq, boot_nonce: self.boot_nonce, message };
-        let mut bytes = wire::encode(&frame);
+        (seq, if self.cipher.is_some() { FLAG_SEALED } else { 0 })
+    }
+
+    /// Adds the checksum to an encoded frame, or seals its payload.
+    fn protect(&self, seq: u64, mut bytes: Vec<u8>) -> Vec<u8> {
         match &self.cipher {
             None => {
                 let crc = crc32fast::hash(&bytes);
@@ -238,6 +265,42 @@ impl Session {
                 out
             }
         }
+    }
+
+    /// [`Session::open`], except that an interface hello is read in place and
+    /// given without its names (no copy of them): the same frames are
+    /// accepted, with the same effect on the session, and the same errors
+    /// given for the others.
+    pub fn open_lean(&mut self, bytes: &[u8]) -> Result<Opened, AuthError> {
+        let header = wire::decode_header(bytes)?;
+        let plain = self.cipher.is_none() && header.flags & FLAG_SEALED == 0 && header.sender != self.role;
+        if !plain || header.kind != wire::Kind::InterfaceHello {
+            return self.open(bytes).map(|frame| match frame.message {
+                Message::InterfaceHello(h) => Opened::InterfaceHello {
+                    header: Header {
+                        kind: wire::Kind::InterfaceHello,
+                        sender: frame.sender,
+                        flags: frame.flags,
+                        seq: frame.seq,
+                        boot_nonce: frame.boot_nonce,
+                        payload_len: header.payload_len,
+                    },
+                    status: h.status,
+                },
+                _ => Opened::Frame(frame),
+            });
+        }
+        // What `open` checks of a plain frame.
+        let Some((body, crc)) = bytes.split_last_chunk::<CRC_LEN>() else {
+            return Err(AuthError::Truncated { len: bytes.len(), trailer: CRC_LEN });
+        };
+        if crc32fast::hash(body) != u32::from_be_bytes(*crc) {
+            return Err(AuthError::Checksum);
+        }
+        Ok(match wire::decode_lean(body)? {
+            wire::Lean::InterfaceHello(header, hello) => Opened::InterfaceHello { header, status: hello.status },
+            wire::Lean::Frame(frame) => Opened::Frame(frame),
+        })
     }
 
     /// Checks, decrypts and decodes one received frame.
@@ -323,6 +386,33 @@ fn nonce(role: Role, boot: u64, seq: u64) -> XNonce {
 mod tests {
     use super::*;
     use crate::wire::LanTest;
+
+    /// An interface hello sealed without building the message is the same
+    /// frame, and `open_lean` reads it as `open` does, keyed or not.
+    #[test]
+    fn interface_hello_sealed_and_opened_lean_as_in_full() {
+        use crate::wire::{InterfaceHello, InterfaceStatus};
+        let key = FailoverKey::secret("s3cret").unwrap();
+        for key in [None, Some(&key)] {
+            let (mut a, mut b) = (Session::new(Role::Primary, 1, key), Session::new(Role::Primary, 1, key));
+            let hello =
+                InterfaceHello { context: "ctx2".into(), interface: "inside".into(), status: InterfaceStatus::Testing };
+            let full = a.seal(Message::InterfaceHello(hello.clone()));
+            let lean = b.seal_interface_hello(InterfaceHelloRef {
+                context: &hello.context,
+                interface: &hello.interface,
+                status: hello.status,
+            });
+            assert_eq!(full, lean, "keyed {}", key.is_some());
+            let mut receiver = Session::new(Role::Secondary, 2, key);
+            let Ok(Opened::InterfaceHello { header, status }) = receiver.open_lean(&lean) else { panic!("refused") };
+            assert_eq!((header.seq, header.boot_nonce, status), (1, 1, InterfaceStatus::Testing));
+            let mut corrupt = lean.clone();
+            corrupt[HEADER_LEN + 3] ^= 1;
+            let mut other = Session::new(Role::Secondary, 2, key);
+            assert_eq!(other.clone().open_lean(&corrupt).err(), other.open(&corrupt).err());
+        }
+    }
 
     #[test]
     fn sealed_frame_opens_with_the_same_key_only() {

@@ -178,7 +178,7 @@ pub enum StateLink {
 }
 
 /// Everything one unit needs to run the failover protocol.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UnitConfig {
     /// `failover lan unit primary|secondary`.
     pub role: Role,

@@ -13,7 +13,7 @@
 //! fuzzing::open_any(b"not a frame either");
 //! ```
 
-use crate::auth::{AuthError, FailoverKey, Session};
+use crate::auth::{AuthError, FailoverKey, Opened, Session};
 use crate::wire::{
     self, Ack, ConfigLine, ConnProtocol, Control, FLAG_SEALED, Group, GroupHealth, GroupState, InterfaceHealth,
     InterfaceHello, InterfaceStatus, Kind, LanTest, Message, Role, RoleRequestKind, SoftwareVersion, Space,
@@ -43,9 +43,13 @@ pub fn fuzz_key() -> FailoverKey {
 
 /// Decodes `data`; if it is accepted, encoding the frame must give `data` back
 /// (the encoding is canonical) and [`wire::decode_header`] must agree with it.
+/// [`wire::decode_lean`] must accept and refuse exactly what [`wire::decode`]
+/// does, with the same content or error.
 pub fn decode_canonical(data: &[u8]) {
     let header = wire::decode_header(data);
-    let Ok(frame) = wire::decode(data) else { return };
+    let decoded = wire::decode(data);
+    lean_agrees(data, &decoded);
+    let Ok(frame) = decoded else { return };
     let bytes = wire::encode(&frame);
     assert!(
         bytes == data,
@@ -58,6 +62,50 @@ pub fn decode_canonical(data: &[u8]) {
         (header.sender, header.flags, header.seq, header.boot_nonce),
         (frame.sender, frame.flags, frame.seq, frame.boot_nonce)
     );
+}
+
+/// [`wire::decode_lean`] of `data` against [`wire::decode`]'s result.
+fn lean_agrees(data: &[u8], decoded: &Result<wire::Frame, wire::DecodeError>) {
+    match (decoded, wire::decode_lean(data)) {
+        (Ok(frame), Ok(wire::Lean::Frame(lean))) => {
+            assert_eq!(frame, &lean, "decode_lean");
+            assert!(!matches!(frame.message, Message::InterfaceHello(_)), "decode_lean copied an interface hello");
+        }
+        (Ok(frame), Ok(wire::Lean::InterfaceHello(header, hello))) => {
+            assert_eq!(frame.message, Message::InterfaceHello(hello.to_owned()), "decode_lean");
+            assert_eq!(
+                (header.sender, header.flags, header.seq, header.boot_nonce, header.kind),
+                (frame.sender, frame.flags, frame.seq, frame.boot_nonce, Kind::InterfaceHello)
+            );
+        }
+        (Err(error), Err(lean)) => assert_eq!(error, &lean, "decode_lean refused with another error"),
+        (decoded, lean) => panic!("decode and decode_lean disagree: {decoded:?} / {lean:?}"),
+    }
+}
+
+/// [`Session::open_lean`] against [`Session::open`] on copies of `session`:
+/// the same verdict, the same frame (an interface hello without its names),
+/// the same session afterwards.
+fn open_lean_agrees(session: &Session, data: &[u8]) {
+    let (mut full, mut lean) = (session.clone(), session.clone());
+    let (opened, leaned) = (full.open(data), lean.open_lean(data));
+    match (&opened, &leaned) {
+        (Ok(frame), Ok(Opened::Frame(other))) => {
+            assert_eq!(frame, other, "open_lean");
+            assert!(!matches!(frame.message, Message::InterfaceHello(_)), "open_lean copied an interface hello");
+        }
+        (Ok(frame), Ok(Opened::InterfaceHello { header, status })) => {
+            let Message::InterfaceHello(hello) = &frame.message else { panic!("open_lean: not an interface hello") };
+            assert_eq!(hello.status, *status, "open_lean status");
+            assert_eq!(
+                (header.sender, header.flags, header.seq, header.boot_nonce, header.kind),
+                (frame.sender, frame.flags, frame.seq, frame.boot_nonce, Kind::InterfaceHello)
+            );
+        }
+        (Err(a), Err(b)) => assert_eq!(a, b, "open_lean refused with another error"),
+        _ => panic!("open and open_lean disagree: {opened:?} / {leaned:?}"),
+    }
+    assert_eq!(format!("{full:?}"), format!("{lean:?}"), "open_lean left the session in another state");
 }
 
 /// Builds an arbitrary frame from `data` (as libfuzzer-sys does for structured
@@ -85,6 +133,7 @@ pub fn open_any(data: &[u8]) {
     // Deriving the key is the slowest step: do it once, start each input from a copy.
     static KEYED: OnceLock<Session> = OnceLock::new();
     let mut keyed = KEYED.get_or_init(|| Session::new(RECEIVER_ROLE, RECEIVER_BOOT, Some(&fuzz_key()))).clone();
+    open_lean_agrees(&keyed, data);
     if let Ok(frame) = keyed.open(data) {
         assert_eq!(frame.flags & FLAG_SEALED, FLAG_SEALED, "keyed session accepted an unsealed frame");
         assert_eq!(frame.sender, RECEIVER_ROLE.peer(), "keyed session accepted a frame from its own role");
@@ -96,6 +145,7 @@ pub fn open_any(data: &[u8]) {
         );
     }
     let mut plain = Session::new(RECEIVER_ROLE, RECEIVER_BOOT, None);
+    open_lean_agrees(&plain, data);
     if let Ok(frame) = plain.open(data) {
         assert_eq!(frame.flags, 0, "unkeyed session accepted a sealed frame");
         assert_eq!(frame.sender, RECEIVER_ROLE.peer(), "unkeyed session accepted a frame from its own role");

@@ -34,6 +34,7 @@
 
 use crate::wire::{Group, Space};
 use core::fmt;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// What a command line does, as far as replication is concerned.
@@ -91,42 +92,68 @@ const FIRST_WORDS: &[Abbrev] = &[
 const WRITE_WORDS: &[Abbrev] = &[("memory", 2), ("terminal", 1), ("standby", 3), ("erase", 2), ("net", 3)];
 const COPY_WORDS: &[Abbrev] = &[("running-config", 3), ("startup-config", 5)];
 
+/// The keyword of `table` that `word` abbreviates (in any case), if any.
 fn expand(word: &str, table: &[Abbrev]) -> Option<&'static str> {
-    let w = word.to_ascii_lowercase();
-    table.iter().find(|(k, min)| w.len() >= *min && k.starts_with(&w)).map(|(k, _)| *k)
+    // The keywords are in lower case: a case-insensitive prefix test is
+    // `keyword.starts_with(word.to_ascii_lowercase())` without the copy.
+    let w = word.as_bytes();
+    table
+        .iter()
+        .find(|(k, min)| w.len() >= *min && k.len() >= w.len() && k.as_bytes()[..w.len()].eq_ignore_ascii_case(w))
+        .map(|(k, _)| *k)
+}
+
+/// `word` in ASCII lower case, copied only when it has an upper-case letter.
+pub(crate) fn lower(word: &str) -> Cow<'_, str> {
+    if word.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(word.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(word)
+    }
 }
 
 /// The words of a command line, with keywords in lower case and the usual
 /// abbreviations expanded (arguments such as names keep their case).
 pub fn canonical_words(line: &str) -> Vec<String> {
-    let mut words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-    let Some(first) = words.first_mut() else { return words };
-    *first = first.to_ascii_lowercase();
+    canonical(line).into_iter().map(Cow::into_owned).collect()
+}
+
+/// [`canonical_words`], borrowing the words it leaves as they are.
+fn canonical(line: &str) -> Vec<Cow<'_, str>> {
+    let mut words: Vec<Cow<'_, str>> =
+        line.split_whitespace().enumerate().map(|(i, w)| if i == 0 { lower(w) } else { Cow::Borrowed(w) }).collect();
+    if words.is_empty() {
+        return words;
+    }
     // `no X`: X is a command of its own.
     let at = usize::from(words[0] == "no" && words.len() > 1);
-    if let Some(k) = expand(&words[at], FIRST_WORDS) {
-        words[at] = k.to_owned();
-    } else {
-        words[at] = words[at].to_ascii_lowercase();
-    }
-    let first = words[at].clone();
+    words[at] = match expand(&words[at], FIRST_WORDS) {
+        Some(k) => Cow::Borrowed(k),
+        None => match &words[at] {
+            Cow::Borrowed(w) => lower(w),
+            Cow::Owned(w) => Cow::Owned(w.to_ascii_lowercase()),
+        },
+    };
     let words_after = at + 1;
-    match first.as_str() {
+    match &*words[at] {
         "write" => {
             if let Some(k) = words.get(words_after).and_then(|w| expand(w, WRITE_WORDS)) {
-                words[words_after] = k.to_owned();
+                words[words_after] = Cow::Borrowed(k);
             }
         }
         "copy" => {
             for w in words.iter_mut().skip(words_after).filter(|w| !w.starts_with('/')) {
                 if let Some(k) = expand(w, COPY_WORDS) {
-                    *w = k.to_owned();
+                    *w = Cow::Borrowed(k);
                 }
             }
         }
         "show" | "debug" | "undebug" | "terminal" | "failover" | "clear" | "configure" => {
             for w in words.iter_mut().skip(words_after).take(3) {
-                *w = w.to_ascii_lowercase();
+                *w = match w {
+                    Cow::Borrowed(b) => lower(b),
+                    Cow::Owned(o) => Cow::Owned(o.to_ascii_lowercase()),
+                };
             }
         }
         _ => {}
@@ -167,10 +194,21 @@ pub fn command_kind(line: &str) -> CommandKind {
     if trimmed.is_empty() || trimmed.starts_with('!') || trimmed.starts_with(':') {
         return CommandKind::Empty;
     }
-    let words = canonical_words(trimmed);
-    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    let words = canonical(trimmed);
+    // The words as a slice of `&str` for the patterns below, on the stack for a usual line.
+    let mut stack = [""; 16];
+    let heap: Vec<&str>;
+    let w: &[&str] = if words.len() <= stack.len() {
+        for (s, word) in stack.iter_mut().zip(&words) {
+            *s = word;
+        }
+        &stack[..words.len()]
+    } else {
+        heap = words.iter().map(|word| &**word).collect();
+        &heap
+    };
     // `no X` does what X does, except that `no` forms of exec commands stay exec.
-    let base: &[&str] = match w.as_slice() {
+    let base: &[&str] = match w {
         ["no", rest @ ..] if !rest.is_empty() => rest,
         all => all,
     };
@@ -343,6 +381,102 @@ pub fn admit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `canonical_words` as it was written first (a copy per word), the
+    /// reference for the version that borrows.
+    fn canonical_words_reference(line: &str) -> Vec<String> {
+        fn expand(word: &str, table: &[Abbrev]) -> Option<&'static str> {
+            let w = word.to_ascii_lowercase();
+            table.iter().find(|(k, min)| w.len() >= *min && k.starts_with(&w)).map(|(k, _)| *k)
+        }
+        let mut words: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
+        let Some(first) = words.first_mut() else { return words };
+        *first = first.to_ascii_lowercase();
+        let at = usize::from(words[0] == "no" && words.len() > 1);
+        if let Some(k) = expand(&words[at], FIRST_WORDS) {
+            words[at] = k.to_owned();
+        } else {
+            words[at] = words[at].to_ascii_lowercase();
+        }
+        let first = words[at].clone();
+        let words_after = at + 1;
+        match first.as_str() {
+            "write" => {
+                if let Some(k) = words.get(words_after).and_then(|w| expand(w, WRITE_WORDS)) {
+                    words[words_after] = k.to_owned();
+                }
+            }
+            "copy" => {
+                for w in words.iter_mut().skip(words_after).filter(|w| !w.starts_with('/')) {
+                    if let Some(k) = expand(w, COPY_WORDS) {
+                        *w = k.to_owned();
+                    }
+                }
+            }
+            "show" | "debug" | "undebug" | "terminal" | "failover" | "clear" | "configure" => {
+                for w in words.iter_mut().skip(words_after).take(3) {
+                    *w = w.to_ascii_lowercase();
+                }
+            }
+            _ => {}
+        }
+        words
+    }
+
+    #[test]
+    fn canonical_words_agree_with_the_reference() {
+        let vocabulary = [
+            "no",
+            "NO",
+            "wr",
+            "WRITE",
+            "mem",
+            "Me",
+            "st",
+            "copy",
+            "COP",
+            "run",
+            "Running-Config",
+            "startup",
+            "/noconfirm",
+            "sh",
+            "SHOW",
+            "Failover",
+            "ACTIVE",
+            "Group",
+            "1",
+            "Inside",
+            "hostname",
+            "FW-1",
+            "clear",
+            "CONF",
+            "all",
+            "configure",
+            "T",
+            "é",
+            "ÉCRIRE",
+            "",
+            "de",
+            "DEL",
+            "disk0:/a.cfg",
+            "terminal",
+            "ter",
+            "undebug",
+            "mkdir",
+        ];
+        let mut seed = 0x1234_5678_u64;
+        for _ in 0..20_000 {
+            let n = (seed % 6) as usize;
+            let mut words = Vec::new();
+            for _ in 0..n {
+                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                words.push(vocabulary[(seed >> 33) as usize % vocabulary.len()]);
+            }
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let line = words.join(if seed & 1 == 0 { " " } else { "  " });
+            assert_eq!(canonical_words(&line), canonical_words_reference(&line), "{line:?}");
+        }
+    }
 
     #[test]
     fn abbreviations_expand_to_keywords() {

@@ -375,8 +375,8 @@ impl SpaceConfig {
             return Err(LineError::NotConfig { command: text.to_owned() });
         }
         let words: Vec<&str> = text.split_whitespace().collect();
-        let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
-        let k: Vec<&str> = lower.iter().map(String::as_str).collect();
+        let lower: Vec<std::borrow::Cow<'_, str>> = words.iter().map(|w| crate::replication::lower(w)).collect();
+        let k: Vec<&str> = lower.iter().map(|w| &**w).collect();
         if kind == SpaceKind::Context {
             refuse_in_context(text, &k)?;
         }
@@ -1024,18 +1024,28 @@ impl RunningConfig {
     /// SHA-256 of the configuration without bootstrap lines, truncated to 32 bits
     /// (the digest of `ConfigSyncEnd`). Equal configs have equal digests.
     pub fn digest(&self) -> u32 {
+        // The bytes of each line of `non_bootstrap`, without rendering it
+        // into a new string: the space, then the length and text of the
+        // rendered line (a sub-line is rendered with one leading space).
         let mut h = Sha256::new();
-        for l in self.non_bootstrap() {
-            match &l.space {
-                Space::System => h.update([0u8]),
-                Space::Context(name) => {
-                    h.update([1u8]);
-                    h.update((name.len() as u32).to_be_bytes());
-                    h.update(name.as_bytes());
-                }
+        let line = |h: &mut Sha256, l: &Line| {
+            h.update(((l.text.len() + usize::from(l.sub)) as u32).to_be_bytes());
+            if l.sub {
+                h.update(b" ");
             }
-            h.update((l.line.len() as u32).to_be_bytes());
-            h.update(l.line.as_bytes());
+            h.update(l.text.as_bytes());
+        };
+        for l in self.system.lines.iter().filter(|l| !l.is_bootstrap()) {
+            h.update([0u8]);
+            line(&mut h, l);
+        }
+        for (name, sc) in &self.contexts {
+            for l in &sc.lines {
+                h.update([1u8]);
+                h.update((name.len() as u32).to_be_bytes());
+                h.update(name.as_bytes());
+                line(&mut h, l);
+            }
         }
         let d = h.finalize();
         u32::from_be_bytes([d[0], d[1], d[2], d[3]])

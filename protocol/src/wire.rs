@@ -452,6 +452,23 @@ pub struct InterfaceHello {
     pub status: InterfaceStatus,
 }
 
+/// An interface hello whose names borrow another's storage: one to encode
+/// without copying the names into a [`Message`] ([`encode_interface_hello`]),
+/// or one read in place from a frame ([`decode_lean`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InterfaceHelloRef<'a> {
+    pub context: &'a str,
+    pub interface: &'a str,
+    pub status: InterfaceStatus,
+}
+
+impl InterfaceHelloRef<'_> {
+    /// The owned message.
+    pub fn to_owned(&self) -> InterfaceHello {
+        InterfaceHello { context: self.context.to_owned(), interface: self.interface.to_owned(), status: self.status }
+    }
+}
+
 /// Acknowledges the reliable channel stream of the receiving unit's boot `stream_boot`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
@@ -692,6 +709,45 @@ pub fn decode_header(bytes: &[u8]) -> Result<Header, DecodeError> {
 
 /// Decodes one plaintext frame. Never panics; allocates at most in proportion to `bytes`.
 pub fn decode(bytes: &[u8]) -> Result<Frame, DecodeError> {
+    let (header, message) = decode_with(bytes, decode_payload)?;
+    Ok(Frame { sender: header.sender, flags: header.flags, seq: header.seq, boot_nonce: header.boot_nonce, message })
+}
+
+/// A frame decoded by [`decode_lean`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lean<'a> {
+    /// Any frame but an interface hello.
+    Frame(Frame),
+    /// An interface hello, its names borrowing the frame's bytes.
+    InterfaceHello(Header, InterfaceHelloRef<'a>),
+}
+
+/// [`decode`], except that an interface hello is read in place (its names
+/// are not copied): the same frames are accepted, with the same content, and
+/// the same errors given for the others. The most frequent frame of a
+/// simulation, received for its arrival only.
+pub fn decode_lean(bytes: &[u8]) -> Result<Lean<'_>, DecodeError> {
+    let (header, lean) = decode_with(bytes, |kind, r| match kind {
+        Kind::InterfaceHello => interface_hello_payload(r).map(Err),
+        kind => decode_payload(kind, r).map(Ok),
+    })?;
+    Ok(match lean {
+        Ok(message) => Lean::Frame(Frame {
+            sender: header.sender,
+            flags: header.flags,
+            seq: header.seq,
+            boot_nonce: header.boot_nonce,
+            message,
+        }),
+        Err(hello) => Lean::InterfaceHello(header, hello),
+    })
+}
+
+/// The checks of a whole frame around its payload, which `payload` reads.
+fn decode_with<'a, T>(
+    bytes: &'a [u8],
+    payload: impl FnOnce(Kind, &mut Reader<'a>) -> Result<T, DecodeError>,
+) -> Result<(Header, T), DecodeError> {
     if bytes.len() > FRAME_LEN_MAX {
         return Err(DecodeError::FrameTooLong { len: bytes.len() });
     }
@@ -701,31 +757,71 @@ pub fn decode(bytes: &[u8]) -> Result<Frame, DecodeError> {
         return Err(DecodeError::LengthMismatch { declared: header.payload_len, actual });
     }
     let mut r = Reader { bytes, pos: HEADER_LEN };
-    let message = decode_payload(header.kind, &mut r)?;
+    let content = payload(header.kind, &mut r)?;
     if r.pos != bytes.len() {
         return Err(DecodeError::TrailingBytes { offset: r.pos, count: r.remaining() });
     }
-    Ok(Frame { sender: header.sender, flags: header.flags, seq: header.seq, boot_nonce: header.boot_nonce, message })
+    Ok((header, content))
+}
+
+fn interface_hello_payload<'a>(r: &mut Reader<'a>) -> Result<InterfaceHelloRef<'a>, DecodeError> {
+    Ok(InterfaceHelloRef {
+        context: r.text_ref("context name")?,
+        interface: r.text_ref("interface name")?,
+        status: r.code("interface status", InterfaceStatus::from_code)?,
+    })
 }
 
 /// Encodes a frame. Callers keep text and lists within the limits of this
 /// module (see [`Frame::fits`]); the unit validates what it accepts.
 pub fn encode(frame: &Frame) -> Vec<u8> {
-    let mut w = Writer(Vec::with_capacity(64));
+    let kind = frame.message.kind();
+    encode_with(kind, frame.sender, frame.flags, frame.seq, frame.boot_nonce, |w| encode_payload(&frame.message, w))
+}
+
+/// The bytes [`encode`] gives for an interface hello frame with these fields,
+/// without building the message (no copy of the names).
+pub fn encode_interface_hello(
+    sender: Role,
+    flags: u8,
+    seq: u64,
+    boot_nonce: u64,
+    hello: InterfaceHelloRef<'_>,
+) -> Vec<u8> {
+    encode_with(Kind::InterfaceHello, sender, flags, seq, boot_nonce, |w| encode_interface_hello_payload(hello, w))
+}
+
+/// A header with these fields, the payload `payload` writes, and its length
+/// patched into the header. The buffer has room for a trailer (a checksum or a tag).
+fn encode_with(
+    kind: Kind,
+    sender: Role,
+    flags: u8,
+    seq: u64,
+    boot_nonce: u64,
+    payload: impl FnOnce(&mut Writer),
+) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(80));
     w.u16(MAGIC);
     w.u8(WIRE_VERSION);
-    w.u8(frame.message.kind().code());
-    w.u8(frame.sender.code());
-    w.u8(frame.flags);
-    w.u64(frame.seq);
-    w.u64(frame.boot_nonce);
+    w.u8(kind.code());
+    w.u8(sender.code());
+    w.u8(flags);
+    w.u64(seq);
+    w.u64(boot_nonce);
     w.u32(0); // payload length, patched below
-    encode_payload(&frame.message, &mut w);
+    payload(&mut w);
     let payload_len = u32::try_from(w.0.len().saturating_sub(HEADER_LEN)).unwrap_or(u32::MAX);
     if let Some(field) = w.0.get_mut(PAYLOAD_LEN_OFFSET..HEADER_LEN) {
         field.copy_from_slice(&payload_len.to_be_bytes());
     }
     w.0
+}
+
+fn encode_interface_hello_payload(h: InterfaceHelloRef<'_>, w: &mut Writer) {
+    w.text(h.context);
+    w.text(h.interface);
+    w.u8(h.status.code());
 }
 
 impl Frame {
@@ -802,11 +898,10 @@ fn encode_payload(message: &Message, w: &mut Writer) {
             }
         }
         Message::LanTest(t) | Message::LanTestReply(t) => w.u32(t.nonce),
-        Message::InterfaceHello(h) => {
-            w.text(&h.context);
-            w.text(&h.interface);
-            w.u8(h.status.code());
-        }
+        Message::InterfaceHello(h) => encode_interface_hello_payload(
+            InterfaceHelloRef { context: &h.context, interface: &h.interface, status: h.status },
+            w,
+        ),
         Message::Ack(a) => {
             w.u64(a.stream_boot);
             w.u64(a.cumulative);
@@ -969,11 +1064,7 @@ fn decode_payload(kind: Kind, r: &mut Reader) -> Result<Message, DecodeError> {
         }
         Kind::LanTest => Message::LanTest(LanTest { nonce: r.u32("nonce")? }),
         Kind::LanTestReply => Message::LanTestReply(LanTest { nonce: r.u32("nonce")? }),
-        Kind::InterfaceHello => Message::InterfaceHello(InterfaceHello {
-            context: r.text("context name")?,
-            interface: r.text("interface name")?,
-            status: r.code("interface status", InterfaceStatus::from_code)?,
-        }),
+        Kind::InterfaceHello => Message::InterfaceHello(interface_hello_payload(r)?.to_owned()),
         Kind::Ack => Message::Ack(Ack { stream_boot: r.u64("stream boot")?, cumulative: r.u64("cumulative ack")? }),
         // Control kinds: the reliable channel's sequence number, then the body.
         Kind::RoleRequest => control(r, |r| {
@@ -1195,6 +1286,9 @@ impl<'a> Reader<'a> {
         from(v).ok_or(DecodeError::InvalidValue { offset, field, value: v as u64 })
     }
     fn text(&mut self, field: &'static str) -> Result<String, DecodeError> {
+        self.text_ref(field).map(str::to_owned)
+    }
+    fn text_ref(&mut self, field: &'static str) -> Result<&'a str, DecodeError> {
         let offset = self.pos;
         let len = self.u16(field)? as usize;
         if len > TEXT_LEN_MAX {
@@ -1206,7 +1300,7 @@ impl<'a> Reader<'a> {
         };
         let text = core::str::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8 { offset: start, field })?;
         self.pos = start.saturating_add(len);
-        Ok(text.to_owned())
+        Ok(text)
     }
     fn space(&mut self) -> Result<Space, DecodeError> {
         let offset = self.pos;

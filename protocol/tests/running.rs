@@ -314,6 +314,33 @@ fn running_config_equality_and_digest_ignore_bootstrap_lines() {
     assert!(!primary.eq_ignoring_bootstrap(&polltime));
 }
 
+/// The digest is SHA-256 over the sync lines (space, length, rendered line),
+/// truncated to 32 bits: computing it without rendering keeps that value.
+#[test]
+fn running_config_digest_is_sha256_of_the_sync_lines() {
+    use sha2::{Digest, Sha256};
+    let mut config = primary();
+    config.apply(&ctx("ctx2"), "interface inside").unwrap();
+    for c in [&config, &RunningConfig::new()] {
+        let mut h = Sha256::new();
+        for l in c.sync_lines() {
+            match &l.space {
+                Space::System => h.update([0u8]),
+                Space::Context(name) => {
+                    h.update([1u8]);
+                    h.update((name.len() as u32).to_be_bytes());
+                    h.update(name.as_bytes());
+                }
+            }
+            h.update((l.line.len() as u32).to_be_bytes());
+            h.update(l.line.as_bytes());
+        }
+        let d = h.finalize();
+        assert_eq!(c.digest(), u32::from_be_bytes([d[0], d[1], d[2], d[3]]));
+    }
+    assert!(config.sync_lines().iter().any(|l| l.line.starts_with(' ')), "sub-lines are covered");
+}
+
 #[test]
 fn running_config_full_sync_reproduces_the_sender_and_keeps_bootstrap() {
     let sender = primary();

@@ -34,6 +34,12 @@ impl ClockModel {
             // The common case, without a 128-bit division (a profile showed it).
             return self.anchor_local_ns + dt;
         }
+        // 64-bit arithmetic when the product fits (hours of simulated time):
+        // the same exact result without a call to the 128-bit division.
+        let rate = 1_000_000 + self.drift_ppm;
+        if let Some(p) = i64::try_from(dt).ok().and_then(|dt| dt.checked_mul(rate)) {
+            return self.anchor_local_ns + i128::from(p / 1_000_000);
+        }
         self.anchor_local_ns + dt * self.rate() / 1_000_000
     }
 
@@ -48,7 +54,16 @@ impl ClockModel {
         if delta <= 0 {
             return now_true_ns;
         }
-        let dt = if self.drift_ppm == 0 { delta } else { (delta * 1_000_000 + self.rate() - 1) / self.rate() };
+        let dt = if self.drift_ppm == 0 {
+            delta
+        } else {
+            let rate = 1_000_000 + self.drift_ppm;
+            match i64::try_from(delta).ok().and_then(|d| d.checked_mul(1_000_000)).and_then(|n| n.checked_add(rate - 1))
+            {
+                Some(n) => i128::from(n / rate),
+                None => (delta * 1_000_000 + self.rate() - 1) / self.rate(),
+            }
+        };
         now_true_ns.saturating_add(dt.min(u64::MAX as i128) as u64)
     }
 
@@ -88,5 +103,22 @@ mod tests {
         c.step(2_000_000_000, -500);
         assert!(c.local(2_000_000_000).0 < 2_000_000_000);
         assert_eq!(c.true_at(2_000_000_000, Instant(0)), 2_000_000_000);
+    }
+
+    #[test]
+    fn the_64_bit_path_agrees_with_128_bit_arithmetic() {
+        // Far beyond the 64-bit product too (the 128-bit fallback).
+        for ppm in [-500_000, -37, 1, 250, 499_999] {
+            for t in [0u64, 1, 999_999, 1_000_000_007, 600_000_000_000, 1 << 53, u64::MAX / 3] {
+                let c = ClockModel::new(12_345, ppm);
+                let rate = 1_000_000 + ppm as i128;
+                let want = 12_345 + t as i128 * rate / 1_000_000;
+                assert_eq!(c.local_raw(t), want, "ppm {ppm}, t {t}");
+                let target = Instant((want as u64).saturating_add(777_777));
+                let at = c.true_at(0, target);
+                assert!(c.local(at) >= target, "ppm {ppm}, t {t}");
+                assert!(at == 0 || c.local(at - 1) < target, "ppm {ppm}, t {t}");
+            }
+        }
     }
 }

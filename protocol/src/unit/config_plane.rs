@@ -122,6 +122,25 @@ impl ConfigPlane {
         self.channel.poll_timeout()
     }
 
+    /// The running config, to change it: every change goes through here,
+    /// which forgets the cached digest.
+    fn running_mut(&mut self) -> &mut RunningConfig {
+        self.digest.0.set(None);
+        &mut self.running
+    }
+
+    /// [`RunningConfig::digest`] of the running config, computed once per change.
+    fn digest(&self) -> u32 {
+        match self.digest.0.get() {
+            Some(d) => d,
+            None => {
+                let d = self.running.digest();
+                self.digest.0.set(Some(d));
+                d
+            }
+        }
+    }
+
     pub(super) fn rebase_back(&mut self, back: core::time::Duration) {
         self.channel.rebase_back(back);
     }
@@ -197,14 +216,7 @@ impl Unit {
 
     /// [`RunningConfig::digest`] of the running config (kept up to date at the end of every input).
     pub fn config_digest(&self) -> u32 {
-        match self.s.cp.digest.0.get() {
-            Some(d) => d,
-            None => {
-                let d = self.s.cp.running.digest();
-                self.s.cp.digest.0.set(Some(d));
-                d
-            }
-        }
+        self.s.cp.digest()
     }
 
     /// The flash (startup configs, files, activation key): what survives a power cycle.
@@ -256,7 +268,6 @@ impl Unit {
     }
 
     fn cli(&mut self, space: &Space, line: &str) -> Result<String, super::CommandError> {
-        self.s.cp.digest.0.set(None);
         let refused = |m: String| Err(super::CommandError::Refused(m));
         if let Space::Context(name) = space {
             if !self.s.cp.running.contexts().contains_key(name) {
@@ -299,7 +310,7 @@ impl Unit {
                 Ok(join(text, warning))
             }
             CommandKind::LocalConfig | CommandKind::Config => {
-                self.s.cp.running.apply(space, line).map_err(|e| super::CommandError::Refused(e.to_string()))?;
+                self.s.cp.running_mut().apply(space, line).map_err(|e| super::CommandError::Refused(e.to_string()))?;
                 self.count_if_split();
                 match class {
                     Classification::Replicated if !self.peer_reachable() => {
@@ -445,7 +456,7 @@ impl Unit {
             .filter(|l| scope.as_ref().is_none_or(|s| &l.space == s))
             .collect();
         let digest = match &scope {
-            None => self.s.cp.running.digest(),
+            None => self.s.cp.digest(),
             Some(_) => 0,
         };
         let cp = &mut self.s.cp;
@@ -493,7 +504,6 @@ impl Unit {
     }
 
     fn cp_deliver(&mut self, body: Control) {
-        self.s.cp.digest.0.set(None);
         let role = self.config.role;
         match body {
             Control::ConfigSyncBegin { sync_id, scope, lines } => {
@@ -514,9 +524,9 @@ impl Unit {
                 }
                 let cp = &mut self.s.cp;
                 match &scope {
-                    None => cp.running.clear_for_sync(),
+                    None => cp.running_mut().clear_for_sync(),
                     Some(Space::Context(name)) => {
-                        let _ = cp.running.apply(&Space::Context(name.clone()), "clear configure all");
+                        let _ = cp.running_mut().apply(&Space::Context(name.clone()), "clear configure all");
                     }
                     Some(Space::System) => {}
                 }
@@ -551,7 +561,7 @@ impl Unit {
                 run.lines_done = run.lines_done.saturating_add(lines.len() as u32);
                 let mut failed = Vec::new();
                 for l in &lines {
-                    if let Err(e) = cp.running.apply_sync_line(l) {
+                    if let Err(e) = cp.running_mut().apply_sync_line(l) {
                         failed.push(format!("{}: {:?}: {e}", l.space, l.line));
                     }
                 }
@@ -565,7 +575,7 @@ impl Unit {
                     return;
                 };
                 let whole = run.scope.is_none();
-                let ok = run.lines_done == lines && (!whole || cp.running.digest() == digest);
+                let ok = run.lines_done == lines && (!whole || cp.digest() == digest);
                 let space = run.scope.clone().unwrap_or(Space::System);
                 match (&run.scope, ok) {
                     (None, true) => cp.out_of_sync.clear(),
@@ -598,7 +608,7 @@ impl Unit {
                         }
                     }
                     _ => {
-                        if let Err(e) = self.s.cp.running.apply(&space, &line) {
+                        if let Err(e) = self.s.cp.running_mut().apply(&space, &line) {
                             self.syslog(105_022, format!("({role}) Replicated command {line:?} failed: {e}"));
                         }
                         self.restart_sync_for(&space);
@@ -637,6 +647,12 @@ impl Unit {
         }
     }
 
+    /// Nothing waits for the channel and no config or bulk sync runs: the end
+    /// of another input would feed and send nothing.
+    pub(super) fn cp_quiet(&self) -> bool {
+        self.s.cp.outbox.is_empty() && self.s.cp.sync.is_none() && !self.bulk_sync_sending()
+    }
+
     /// Feeds the channel from the outbox and sends its frames.
     fn cp_flush(&mut self, now: Instant) {
         let cp = &mut self.s.cp;
@@ -650,11 +666,8 @@ impl Unit {
                 Err(SendError::Unencodable { .. }) => {}
             }
         }
-        let mut frames = Vec::new();
-        while let Some(m) = cp.channel.poll_transmit(now) {
-            frames.push(m);
-        }
-        for m in frames {
+        while self.s.cp.channel.may_transmit() {
+            let Some(m) = self.s.cp.channel.poll_transmit(now) else { break };
             let link = self.st_link_of(&m);
             self.send(link, m);
         }
@@ -703,7 +716,7 @@ impl Unit {
             })
             .collect();
         for (space, line) in pending {
-            let _ = cp.running.apply(&space, &line);
+            let _ = cp.running_mut().apply(&space, &line);
         }
     }
 

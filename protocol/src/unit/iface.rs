@@ -17,8 +17,17 @@
 use super::{Event, IfaceId, Mode, Timer, Unit};
 use crate::constants::{INTERFACE_TEST_PHASE_DIVISOR, INTERFACE_TEST_PHASES};
 use crate::time::Instant;
-use crate::wire::{Group, InterfaceHello, InterfaceStatus, LanTest, Message};
+use crate::wire::{Group, InterfaceHelloRef, InterfaceStatus, LanTest, Message};
 use core::time::Duration;
+
+/// The earlier of two optional instants (`None`: no deadline).
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
 
 /// One data interface's monitoring state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -74,6 +83,12 @@ impl Monitor {
         }
     }
 
+    /// Counted against the interface policy: failed (Unknown is not), and a
+    /// Failed status only once confirmed.
+    fn counts_as_failed(&self) -> bool {
+        self.status.is_failed() && (self.confirmed || self.status != InterfaceStatus::Failed)
+    }
+
     #[inline]
     pub(crate) fn check(&self, index: usize, latest: Instant) {
         // The whole rule set as one expression first (this runs after every
@@ -118,13 +133,12 @@ impl Unit {
     /// per group.
     pub fn failed_interfaces_by_group(&self) -> [(u16, u16); 2] {
         let mut counts = [(0u16, 0u16); 2];
-        for (i, m) in self.s.ifaces.iter().enumerate() {
-            if self.config.interfaces[i].monitored {
-                let c = &mut counts[self.s.iface_groups[i].index()];
-                c.1 = c.1.saturating_add(1);
-                if m.status.is_failed() && (m.confirmed || m.status != InterfaceStatus::Failed) {
-                    c.0 = c.0.saturating_add(1);
-                }
+        let ifaces = self.s.ifaces.iter().zip(&self.s.iface_groups).zip(&self.config.interfaces);
+        for ((m, g), c) in ifaces {
+            if c.monitored {
+                let n = &mut counts[g.index()];
+                n.1 = n.1.saturating_add(1);
+                n.0 = n.0.saturating_add(u16::from(m.counts_as_failed()));
             }
         }
         counts
@@ -134,12 +148,11 @@ impl Unit {
     pub(super) fn interface_counts(&self, g: Group) -> (u16, u16) {
         let mut failed = 0u16;
         let mut monitored = 0u16;
-        for (i, m) in self.s.ifaces.iter().enumerate() {
-            if self.s.iface_groups[i] == g && self.config.interfaces[i].monitored {
+        let ifaces = self.s.ifaces.iter().zip(&self.s.iface_groups).zip(&self.config.interfaces);
+        for ((m, ig), c) in ifaces {
+            if *ig == g && c.monitored {
                 monitored = monitored.saturating_add(1);
-                if m.status.is_failed() && (m.confirmed || m.status != InterfaceStatus::Failed) {
-                    failed = failed.saturating_add(1);
-                }
+                failed = failed.saturating_add(u16::from(m.counts_as_failed()));
             }
         }
         (failed, monitored)
@@ -186,10 +199,18 @@ impl Unit {
         next
     }
 
-    /// Invariant: `InterfaceCheck(g)` is armed at the earliest interface
+    /// Invariants of the interfaces: each monitor's rules (deadlines at most
+    /// `latest`), and `InterfaceCheck(g)` armed at the earliest interface
     /// deadline of each group (the timer is re-armed whenever one changes).
-    pub(super) fn check_interface_timers(&self) {
-        let next = self.interface_deadlines();
+    /// One pass over the interfaces.
+    pub(super) fn check_interfaces(&self, latest: Instant) {
+        let mut next = [None::<Instant>; 2];
+        for (i, (m, g)) in self.s.ifaces.iter().zip(&self.s.iface_groups).enumerate() {
+            m.check(i, latest);
+            let n = &mut next[g.index()];
+            *n = earliest(earliest(*n, m.hold), m.phase_end);
+        }
+        debug_assert_eq!(next, self.interface_deadlines(), "one pass finds the deadlines rearm_interface_check does");
         for g in Group::ALL.iter().copied() {
             assert_eq!(
                 self.s.timers.get(Timer::InterfaceCheck(g)),
@@ -197,6 +218,22 @@ impl Unit {
                 "group {g}: the interface check timer is not at the earliest interface deadline"
             );
         }
+    }
+
+    /// The invariants of interface `i` alone: its monitor's rules, and its
+    /// group's interface-check timer at the earliest deadline of the group.
+    pub(super) fn check_interface(&self, i: usize, latest: Instant) {
+        self.s.ifaces[i].check(i, latest);
+        let g = self.s.iface_groups[i];
+        let mut next = None;
+        for (m, _) in self.s.ifaces.iter().zip(&self.s.iface_groups).filter(|(_, ig)| **ig == g) {
+            next = earliest(earliest(next, m.hold), m.phase_end);
+        }
+        assert_eq!(
+            self.s.timers.get(Timer::InterfaceCheck(g)),
+            next,
+            "group {g}: the interface check timer is not at the earliest interface deadline"
+        );
     }
 
     /// Re-arms `InterfaceCheck(g)` at the earliest deadline of the group's interfaces.
@@ -339,12 +376,10 @@ impl Unit {
             if self.s.iface_groups[i] != g || !self.is_monitored(i) || !self.s.ifaces[i].link_up {
                 continue;
             }
-            let hello = InterfaceHello {
-                context: self.config.interfaces[i].context.clone(),
-                interface: self.config.interfaces[i].name.clone(),
-                status: self.s.ifaces[i].status,
-            };
-            self.send(super::Link::Data(IfaceId(i as u16)), Message::InterfaceHello(hello));
+            let c = &self.config.interfaces[i];
+            let hello = InterfaceHelloRef { context: &c.context, interface: &c.name, status: self.s.ifaces[i].status };
+            let bytes = self.session.seal_interface_hello(hello);
+            self.queue_transmit(super::Link::Data(IfaceId(i as u16)), bytes);
         }
     }
 

@@ -64,7 +64,7 @@ pub use group::{HistoryEntry, Reason};
 pub use stateful::ReplicationMark;
 pub use timer::Timer;
 
-use crate::auth::{self, AuthError, Session};
+use crate::auth::{self, AuthError, Opened, Session};
 use crate::config::{ConfigError, UnitConfig};
 use crate::constants::*;
 use crate::flash::Flash;
@@ -344,6 +344,16 @@ pub struct Unit {
     stats: Statistics,
     /// Stateful failover counters per object type.
     st_stats: stateful::StateCounters,
+    /// Bumped by every input but a no-op (see [`Unit::state_version`]). Not protocol state.
+    version: u64,
+    /// Bumped by every input that may change more than deadlines (see
+    /// [`Unit::observed_version`]). Not protocol state.
+    observed_version: u64,
+    /// What the last input may have changed (see [`Unit::check_last_input`]). Not protocol state.
+    last_input: LastInput,
+    /// The last input's end left nothing for the end of another input to do
+    /// on the same state (see [`Unit::traffic_changes_nothing`]). Not protocol state.
+    settled: bool,
 }
 
 impl Unit {
@@ -396,6 +406,10 @@ impl Unit {
             out: Outputs::default(),
             stats: Statistics::default(),
             st_stats: stateful::StateCounters::default(),
+            version: 0,
+            observed_version: 0,
+            last_input: LastInput::Anything,
+            settled: false,
         };
         match mode {
             Mode::Standalone => {
@@ -451,6 +465,7 @@ impl Unit {
     }
 
     /// The state of `group` on this unit.
+    #[inline]
     pub fn group_state(&self, group: Group) -> GroupState {
         self.s.groups[group.index()].state
     }
@@ -532,13 +547,40 @@ impl Unit {
         &self.stats
     }
 
+    /// A counter that every input bumps, except one that changes nothing but
+    /// the unit's clock (forwards, within a polltime) and its statistics:
+    /// other hosts' traffic on an interface the traffic leaves as it is, when
+    /// the end of an input has nothing to do (see `traffic_changes_nothing`).
+    /// While it is unchanged, so are the unit's observable state
+    /// ([`Unit::group_state`], [`Unit::config_digest`], ...), its next deadline
+    /// ([`Unit::poll_timeout`]) and the result of [`Unit::invariants`] (no
+    /// invariant can break by the clock moving forwards: every bound on a
+    /// deadline is relative to it), so a caller may keep what it derived from
+    /// them. Its value means nothing across power cycles.
+    #[inline]
+    pub fn state_version(&self) -> u64 {
+        self.version
+    }
+
+    /// Like [`Unit::state_version`], but an input that only moved deadlines
+    /// and frame numbers leaves it alone too: the peer's interface hello that
+    /// restarts the hold window of an interface already known, hellos sent on
+    /// their timers, a peer's hello that repeats the last one (see
+    /// [`Unit::check_last_input`]). While it is unchanged, so is everything
+    /// the observers report but the deadlines ([`Unit::timer`],
+    /// [`Unit::poll_timeout`]) and the statistics.
+    #[inline]
+    pub fn observed_version(&self) -> u64 {
+        self.observed_version
+    }
+
     /// A deterministic FNV-1a hash of all protocol state: configuration,
     /// session (sequence numbers, replay windows), groups and their history,
     /// peer view, timers, interface monitors. Output queues and statistics are
     /// left out, so a frame that is rejected leaves the digest unchanged.
     pub fn state_digest(&self) -> u64 {
         let mut h = Fnv64::new();
-        format!("{:?}", self.config).hash(&mut h);
+        self.config.hash(&mut h);
         self.boot_nonce.hash(&mut h);
         self.session.hash_state(&mut h);
         self.s.hash(&mut h);
@@ -560,17 +602,83 @@ impl Unit {
             }
             if !is_failover_frame(bytes) {
                 self.stats.network_datagrams += 1;
+                if self.traffic_changes_nothing(now, iface) {
+                    #[cfg(debug_assertions)]
+                    let reference = self.clone();
+                    // All that `observe_time` does here.
+                    self.s.clock = now;
+                    self.last_input = LastInput::Nothing;
+                    #[cfg(debug_assertions)]
+                    self.check_shortcut(reference, "traffic taken for a no-op", |u| {
+                        u.observe_time(now);
+                        u.on_interface_traffic(now, iface, false);
+                        u.finish_input(now);
+                    });
+                    return;
+                }
                 self.observe_time(now);
                 self.on_interface_traffic(now, iface, false);
                 self.finish_input(now);
                 return;
             }
         }
-        let frame = match self.session.open(bytes) {
-            Ok(frame) => frame,
+        // On a data interface an interface hello, the most frequent frame, is
+        // read without copying its names, which nothing here reads.
+        let opened = match link {
+            Link::Data(_) => self.session.open_lean(bytes),
+            _ => self.session.open(bytes).map(Opened::Frame),
+        };
+        let frame = match opened {
+            Ok(Opened::Frame(frame)) => {
+                if let (Link::Failover, Message::UnitHello(hello)) = (link, &frame.message) {
+                    if self.peer_hello_repeats(now, frame.boot_nonce, frame.seq, hello) {
+                        #[cfg(debug_assertions)]
+                        let reference = self.clone();
+                        self.version = self.version.wrapping_add(1);
+                        self.last_input = LastInput::Timers;
+                        self.stats.frames_received += 1;
+                        self.stats.hellos_received += 1;
+                        self.s.clock = now;
+                        self.s.peer.hello_seq = frame.seq;
+                        self.s.peer.last_hello_at = Some(now);
+                        self.s.timers.set(Timer::UnitHold, now + self.hold_window());
+                        #[cfg(debug_assertions)]
+                        self.check_shortcut(reference, "a repeated hello taken for a deadline", |u| {
+                            u.observe_time(now);
+                            u.on_frame(now, link, Received::from(frame));
+                            u.finish_input(now);
+                        });
+                        return;
+                    }
+                }
+                Received::from(frame)
+            }
+            Ok(Opened::InterfaceHello { header, .. }) => {
+                let frame = Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None };
+                if let Link::Data(iface) = link {
+                    if self.interface_hello_moves_only_deadlines(now, iface, header.boot_nonce) {
+                        #[cfg(debug_assertions)]
+                        let reference = self.clone();
+                        self.version = self.version.wrapping_add(1);
+                        self.last_input = LastInput::InterfaceHold(iface.0 as usize);
+                        self.stats.frames_received += 1;
+                        self.s.clock = now;
+                        self.on_interface_traffic(now, iface, true);
+                        #[cfg(debug_assertions)]
+                        self.check_shortcut(reference, "an interface hello taken for a deadline", |u| {
+                            u.observe_time(now);
+                            u.on_frame(now, link, frame);
+                            u.finish_input(now);
+                        });
+                        return;
+                    }
+                }
+                frame
+            }
             Err(error) => match self.forged_frame(bytes, &error) {
-                Some(frame) => frame,
+                Some(frame) => Received::from(frame),
                 None => {
+                    self.changed_anything();
                     self.stats.frames_rejected += 1;
                     self.push_event(Event::FrameRejected { link, error });
                     return;
@@ -585,16 +693,40 @@ impl Unit {
 
     /// The deadline returned by [`Unit::poll_timeout`] has been reached.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let settled = self.settled_before(now);
         self.observe_time(now);
         let mut fired = 0;
+        let mut hellos_only = true;
         while let Some(timer) = self.s.timers.expired(now) {
             if fired >= TIMER_FIRINGS_PER_INPUT_MAX {
                 debug_assert!(false, "timer {timer:?} keeps firing at {now}");
                 break;
             }
             fired += 1;
+            hellos_only &= matches!(timer, Timer::UnitHello | Timer::InterfaceHello(_));
             self.s.timers.stop(timer);
             self.on_timer(now, timer);
+        }
+        // Hellos sent on a settled unit whose channel has no deadline due:
+        // they changed nothing the end of input reads (neither the group
+        // rules nor the configuration plane read the hello timers or the
+        // frame numbers), so of the end of input only the role requests a
+        // unit hello re-sends are left. In debug builds every such input is
+        // checked against the full path.
+        if settled && hellos_only && !self.s.cp.channel.timeout_due(now) {
+            #[cfg(debug_assertions)]
+            let reference = self.clone();
+            self.version = self.version.wrapping_add(1);
+            self.last_input = LastInput::Timers;
+            if std::mem::take(&mut self.out.requests_due) {
+                self.resend_requests();
+            }
+            #[cfg(debug_assertions)]
+            self.check_shortcut(reference, "hellos sent without the end of input", |u| {
+                u.cp_timeout(now);
+                u.finish_input(now);
+            });
+            return;
         }
         self.cp_timeout(now);
         self.finish_input(now);
@@ -618,11 +750,13 @@ impl Unit {
     // ----- outputs ---------------------------------------------------------
 
     /// The next frame to send, if any.
+    #[inline]
     pub fn poll_transmit(&mut self) -> Option<Transmit> {
         self.out.transmits.pop_front()
     }
 
     /// The next event, if any.
+    #[inline]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.out.events.pop_front()
     }
@@ -643,13 +777,12 @@ impl Unit {
         assert_eq!(s.ifaces.len(), self.config.interfaces.len(), "one monitor per interface");
         assert_eq!(s.iface_groups.len(), self.config.interfaces.len(), "one group per interface");
         let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
-        for (timer, at) in s.timers.armed() {
-            assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
+        if !s.timers.all_at_or_before(latest) {
+            for (timer, at) in s.timers.armed() {
+                assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
+            }
         }
-        for (i, m) in s.ifaces.iter().enumerate() {
-            m.check(i, latest);
-        }
-        self.check_interface_timers();
+        self.check_interfaces(latest);
         let promote_failed = self.planted(PlantedBug::PromoteFailedGroup);
         for g in Group::ALL.iter().copied() {
             let gm = &s.groups[g.index()];
@@ -710,6 +843,50 @@ impl Unit {
             assert!(s.timers.armed().next().is_none(), "a standalone unit has no timers");
         }
         self.st_invariants();
+    }
+
+    /// Checks the invariants the last input could have broken, assuming
+    /// that they held before it: all of them ([`Unit::invariants`]) after
+    /// most inputs; none after one that changed nothing but the clock
+    /// (forwards) and statistics; after one that only restarted an
+    /// interface's hold window, the bound on every deadline, that
+    /// interface's rules and its group's interface-check timer; after one
+    /// that only sent hellos or took in a hello that repeats the last one,
+    /// the bound on every deadline and on the transmit queue, that the hello
+    /// timer runs, and that a current peer view has a hold deadline. Panics on a
+    /// bug, like [`Unit::invariants`]. For a caller that checks after every
+    /// input.
+    pub fn check_last_input(&self) {
+        match self.last_input {
+            LastInput::Anything => self.invariants(),
+            LastInput::Nothing => {}
+            LastInput::Timers => {
+                let s = &self.s;
+                let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
+                if !s.timers.all_at_or_before(latest) {
+                    for (timer, at) in s.timers.armed() {
+                        assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
+                    }
+                }
+                assert!(self.out.transmits.len() <= TRANSMITS_QUEUED_MAX, "transmit queue over its bound");
+                assert_eq!(
+                    s.timers.is_armed(Timer::UnitHello),
+                    s.mode != Mode::Standalone,
+                    "hellos iff not standalone"
+                );
+                assert!(!s.peer.fresh || s.timers.is_armed(Timer::UnitHold), "a current peer view has a hold deadline");
+            }
+            LastInput::InterfaceHold(i) => {
+                let s = &self.s;
+                let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
+                if !s.timers.all_at_or_before(latest) {
+                    for (timer, at) in s.timers.armed() {
+                        assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
+                    }
+                }
+                self.check_interface(i, latest);
+            }
+        }
     }
 
     // ----- time ------------------------------------------------------------
@@ -797,16 +974,15 @@ impl Unit {
         (frame.sender != self.config.role).then_some(frame)
     }
 
-    fn on_frame(&mut self, now: Instant, link: Link, frame: Frame) {
+    fn on_frame(&mut self, now: Instant, link: Link, frame: Received) {
+        let is_hello = matches!(frame.message, Some(Message::UnitHello(_)));
         if self.s.mode == Mode::Standalone && link == Link::Failover {
-            self.cp_ack_while_refused(now, frame.boot_nonce, &frame.message);
+            if let Some(message) = &frame.message {
+                self.cp_ack_while_refused(now, frame.boot_nonce, message);
+            }
         }
         if self.s.mode == Mode::Standalone
-            && !self.pairing_may_resume(
-                now,
-                frame.boot_nonce,
-                link == Link::Failover && matches!(frame.message, Message::UnitHello(_)),
-            )
+            && !self.pairing_may_resume(now, frame.boot_nonce, link == Link::Failover && is_hello)
         {
             return;
         }
@@ -840,7 +1016,7 @@ impl Unit {
             && self.s.peer.failed
             && self.s.mode == Mode::Enabled
             && self.s.peer.boot == Some(frame.boot_nonce)
-            && !matches!(frame.message, Message::UnitHello(_))
+            && !is_hello
         {
             // The peer's current boot speaks on the failover link (a role
             // request, a LAN test, a late reply): it is alive and not gone,
@@ -850,17 +1026,18 @@ impl Unit {
             self.s.peer.failed = false;
             self.s.timers.set(Timer::UnitHold, now + self.hold_window());
         }
-        if matches!(link, Link::Failover | Link::State) {
-            self.cp_on_frame(now, frame.boot_nonce, &frame.message);
+        // (Interface hellos without their message come from data interfaces only.)
+        if let (Link::Failover | Link::State, Some(message)) = (link, &frame.message) {
+            self.cp_on_frame(now, frame.boot_nonce, message);
         }
         match frame.message {
-            Message::UnitHello(hello) if link == Link::Failover => {
+            Some(Message::UnitHello(hello)) if link == Link::Failover => {
                 self.on_hello(now, frame.boot_nonce, frame.seq, hello)
             }
-            Message::LanTest(test) => self.send(link, Message::LanTestReply(test)),
-            Message::LanTestReply(reply) => self.on_lan_test_reply(link, reply),
+            Some(Message::LanTest(test)) => self.send(link, Message::LanTestReply(test)),
+            Some(Message::LanTestReply(reply)) => self.on_lan_test_reply(link, reply),
             // Only from the boot whose hellos this unit has heard, each once.
-            Message::Control { channel_seq, body: Control::RoleRequest { group, request } }
+            Some(Message::Control { channel_seq, body: Control::RoleRequest { group, request } })
                 if self.s.peer.boot == Some(frame.boot_nonce) && channel_seq > self.s.peer.request_seq =>
             {
                 self.s.peer.request_seq = channel_seq;
@@ -1096,6 +1273,11 @@ impl Unit {
 
     fn send(&mut self, link: Link, message: Message) {
         let bytes = self.session.seal(message);
+        self.queue_transmit(link, bytes);
+    }
+
+    /// Queues a sealed frame for the caller.
+    fn queue_transmit(&mut self, link: Link, bytes: Vec<u8>) {
         if self.out.transmits.len() >= TRANSMITS_QUEUED_MAX {
             self.out.transmits.pop_front();
             self.stats.transmits_dropped += 1;
@@ -1147,6 +1329,7 @@ impl Unit {
     /// The end of every input: settle the group rules, send a hello if a group
     /// changed state, check the invariants.
     fn finish_input(&mut self, now: Instant) {
+        self.changed_anything();
         self.evaluate(now);
         if std::mem::take(&mut self.out.hello_due) && self.s.mode != Mode::Standalone {
             self.send_hello();
@@ -1154,8 +1337,140 @@ impl Unit {
         if std::mem::take(&mut self.out.requests_due) {
             self.resend_requests();
         }
+        let bulk_received = self.bulk_sync_received();
+        let quiet = self.cp_quiet();
+        let channel = (self.s.cp.channel.stats(), self.s.cp.channel.queued());
         self.cp_after_input(now);
+        // Settled: the group rules ran on what the configuration plane left
+        // (it changes only their view of the bulk sync), no rule waits for
+        // time to pass (a group handed back a polltime after a simultaneous
+        // boot, `boot_yield`, is decided by whatever input comes after it),
+        // and the plane had no work before and did none: nothing queued for
+        // the channel, no config or bulk sync running or just ended (its end
+        // can start the next one at the next input), and nothing sent or
+        // queued by the channel (a plane that acted may act again on the same
+        // state: a mate active for a group this unit holds is resynced at
+        // every end of input while it lasts).
+        self.settled = quiet
+            && self.cp_quiet()
+            && channel == (self.s.cp.channel.stats(), self.s.cp.channel.queued())
+            && bulk_received == self.bulk_sync_received()
+            && self.s.groups.iter().all(|g| g.boot_yield.is_none());
         self.check_invariants();
+    }
+
+    /// Whether other hosts' traffic on `iface` at `now` would change nothing
+    /// but the clock: the clock moves forwards within the gap that restarts
+    /// silence windows, the interface is not being tested nor failed (traffic
+    /// only ends tests and failures), and the last input's end left nothing
+    /// to do (`settled`): the group rules are at a fixed point (running them
+    /// again on the same state changes nothing) and so is the configuration
+    /// plane. In debug builds every such input is checked against the full
+    /// path.
+    /// Before an input at `now`: the last input's end settled (see
+    /// `traffic_changes_nothing`), nothing waits for the end of this one, and
+    /// the clock moves forwards within the gap that restarts silence windows.
+    fn settled_before(&self, now: Instant) -> bool {
+        let clock_only = now >= self.s.clock
+            && (self.s.mode == Mode::Standalone || now.saturating_since(self.s.clock) <= self.gap_threshold());
+        self.settled && clock_only && !self.out.hello_due && !self.out.requests_due
+    }
+
+    fn traffic_changes_nothing(&self, now: Instant, iface: IfaceId) -> bool {
+        let i = iface.0 as usize;
+        let clock_only = now >= self.s.clock
+            && (self.s.mode == Mode::Standalone || now.saturating_since(self.s.clock) <= self.gap_threshold());
+        let interface_unchanged = !self.s.ifaces[i].link_up
+            || !self.config.interfaces[i].monitored
+            || self.s.mode == Mode::Standalone
+            || !matches!(
+                self.s.ifaces[i].status,
+                InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown
+            );
+        self.settled && clock_only && interface_unchanged && !self.out.hello_due && !self.out.requests_due
+    }
+
+    /// Whether the peer's interface hello on `iface` at `now` (from boot
+    /// `boot`) would only restart the interface's hold window, and so move the
+    /// interface-check timer: the clock moves forwards within the gap that
+    /// restarts silence windows, the unit takes part in failover (no pairing
+    /// decision waits), the peer is not declared failed and no LAN test runs
+    /// (any peer frame counts for them), the boot is not retired, the peer
+    /// was heard on a data interface before, the interface is not being
+    /// tested nor failed, and the last input's end left nothing to do: the
+    /// end of this input would do nothing either, since neither the group
+    /// rules nor the configuration plane read interface deadlines. In debug
+    /// builds every such input is checked against the full path.
+    fn interface_hello_moves_only_deadlines(&self, now: Instant, iface: IfaceId, boot: u64) -> bool {
+        let i = iface.0 as usize;
+        let clock_only = now >= self.s.clock && now.saturating_since(self.s.clock) <= self.gap_threshold();
+        let status = self.s.ifaces.get(i).map(|m| m.status);
+        let known = self.s.ifaces.get(i).is_some_and(|m| m.peer_known);
+        self.settled
+            && known
+            && clock_only
+            && self.s.mode == Mode::Enabled
+            && !self.s.peer.failed
+            && self.s.lan_test.is_none()
+            && self.s.peer.seen_on_data
+            && !self.s.peer.retired_boots.contains(&boot)
+            && !matches!(
+                status,
+                None | Some(InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown)
+            )
+            && !self.out.hello_due
+            && !self.out.requests_due
+    }
+
+    /// The input may have changed anything.
+    fn changed_anything(&mut self) {
+        self.version = self.version.wrapping_add(1);
+        self.observed_version = self.observed_version.wrapping_add(1);
+        self.last_input = LastInput::Anything;
+    }
+
+    /// Whether the peer's hello (boot `boot`, frame `seq`) at `now` repeats
+    /// the last one and would only move the hold deadline: a settled unit
+    /// (see `settled_before`) taking part in failover, the peer's current
+    /// boot (for the channel too), a newer frame, the same hello as the one
+    /// held, a current peer view that is neither failed, suspended, under a
+    /// LAN test nor handed a group over, no role request pending (a hello
+    /// settles them), and no interface failed or Unknown (a hello confirms
+    /// failures). Then neither the group rules nor the configuration plane
+    /// see anything new. In debug builds every such input is checked against
+    /// the full path.
+    fn peer_hello_repeats(&self, now: Instant, boot: u64, seq: u64, hello: &UnitHello) -> bool {
+        let peer = &self.s.peer;
+        self.settled_before(now)
+            && self.s.mode == Mode::Enabled
+            && peer.boot == Some(boot)
+            && self.s.cp.channel.peer_boot() == Some(boot)
+            && seq > peer.hello_seq
+            && seq >= peer.request_frame_seq
+            && peer.fresh
+            && !peer.failed
+            && !self.s.link_failed
+            && self.s.lan_test.is_none()
+            && peer.handed_over == [false; 2]
+            && !peer.retired_boots.contains(&boot)
+            && self.s.groups.iter().all(|g| g.request.is_none())
+            && self.s.ifaces.iter().all(|m| !matches!(m.status, InterfaceStatus::Failed | InterfaceStatus::Unknown))
+            && peer.hello.as_ref() == Some(hello)
+    }
+
+    /// Debug builds: a shortcut left the unit as `full`, the whole path of
+    /// the input, leaves `reference` (the unit before it): the same protocol
+    /// state and no other output.
+    #[cfg(debug_assertions)]
+    fn check_shortcut(&self, mut reference: Unit, what: &str, full: impl FnOnce(&mut Unit)) {
+        full(&mut reference);
+
+        assert!(
+            reference.s == self.s
+                && reference.out.transmits.len() == self.out.transmits.len()
+                && reference.out.events.len() == self.out.events.len(),
+            "{what} changed the unit unlike the full path"
+        );
     }
 
     fn check_invariants(&self) {
@@ -1166,6 +1481,33 @@ impl Unit {
     /// The peer's last hello, while it is current.
     fn fresh_peer(&self) -> Option<&UnitHello> {
         self.s.peer.hello.as_ref().filter(|_| self.s.peer.fresh)
+    }
+}
+
+/// What an input may have changed (see [`Unit::check_last_input`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LastInput {
+    Anything,
+    /// Only the clock (forwards) and statistics.
+    Nothing,
+    /// Only the hold window of this interface, and so its group's interface-check timer.
+    InterfaceHold(usize),
+    /// Only timers re-armed (the hello timers, the peer's hold timer), frame
+    /// numbers and frames sent (hellos, role requests re-sent).
+    Timers,
+}
+
+/// A received frame as [`Unit::on_frame`] takes it: an interface hello read
+/// in place comes without its message (only its arrival matters).
+struct Received {
+    boot_nonce: u64,
+    seq: u64,
+    message: Option<Message>,
+}
+
+impl From<Frame> for Received {
+    fn from(frame: Frame) -> Received {
+        Received { boot_nonce: frame.boot_nonce, seq: frame.seq, message: Some(frame.message) }
     }
 }
 

@@ -130,6 +130,11 @@ impl TimerTable {
         }
     }
 
+    /// Whether no deadline is after `latest`.
+    pub(crate) fn all_at_or_before(&self, latest: Instant) -> bool {
+        self.0.iter().all(|at| at.map_or(0, |at| at.0) <= latest.0)
+    }
+
     /// Every armed deadline.
     pub(crate) fn armed(&self) -> impl Iterator<Item = (Timer, Instant)> + '_ {
         Timer::ALL.iter().filter_map(|t| self.get(*t).map(|at| (*t, at)))

@@ -41,23 +41,35 @@ enum Ev {
     End,
 }
 
-/// The queue holds keys `(time, sequence << 24 | slot)`; the events themselves
-/// (a delivery carries its bytes) wait in a slab, so a heap operation moves
-/// 16 bytes instead of a whole event. Sequence numbers are unique and
-/// increasing, so the order is (time, sequence) as before.
-type Key = Reverse<(u64, u64)>;
-
-/// Bits of a key for the slot: at most 16 M events pending at once.
-const SLOT_BITS: u32 = 24;
-
+/// The event queue: events in (time, order of push) order. Each push takes
+/// the next sequence number, and a key `time << 64 | sequence << 24 | slot`
+/// orders events; the events themselves wait in a slab (a delivery carries
+/// its bytes, so a key moves 16 bytes instead of a whole event).
+///
+/// A run has a few dozen events pending at a time (the scenario's steps, a
+/// timer and a traffic source per unit and interface, the frames in flight):
+/// their keys are kept in a vector sorted from the latest to the earliest, so
+/// a pop takes the last key and a push is a short scan from that end and a
+/// short move. Beyond [`SORTED_KEYS_MAX`] pending events (a long scenario, a
+/// burst of frames) they go to a binary heap of the same keys until it
+/// empties: the same order either way, so traces do not depend on it.
 #[derive(Default)]
 struct Queue {
-    heap: BinaryHeap<Key>,
+    /// Keys `time << 64 | sequence << 24 | slot`, decreasing: the next event is the last.
+    sorted: Vec<u128>,
+    /// In use while not empty (and then `sorted` is).
+    heap: BinaryHeap<Reverse<u128>>,
     /// Events by slot; `None` when the slot is free.
     slab: Vec<Option<Ev>>,
     free: Vec<u32>,
     seq: u64,
 }
+
+/// Bits of a key for the slot: at most 16 M events pending at once.
+const SLOT_BITS: u32 = 24;
+
+/// Pending events kept in the sorted vector (a push moves at most this many keys).
+const SORTED_KEYS_MAX: usize = 256;
 
 impl Queue {
     fn push(&mut self, t: u64, ev: Ev) {
@@ -73,11 +85,25 @@ impl Queue {
             }
         };
         assert!(slot < 1 << SLOT_BITS, "more than {} events pending", 1u64 << SLOT_BITS);
-        self.heap.push(Reverse((t, self.seq << SLOT_BITS | u64::from(slot))));
+        let key = u128::from(t) << 64 | u128::from(self.seq << SLOT_BITS | u64::from(slot));
+        if !self.heap.is_empty() {
+            self.heap.push(Reverse(key));
+        } else if self.sorted.len() < SORTED_KEYS_MAX {
+            // From the earliest end: a frame in flight is due soon.
+            let at = self.sorted.iter().rposition(|k| *k > key).map_or(0, |i| i + 1);
+            self.sorted.insert(at, key);
+        } else {
+            self.heap.extend(self.sorted.drain(..).map(Reverse));
+            self.heap.push(Reverse(key));
+        }
     }
 
     fn pop(&mut self) -> Option<(u64, Ev)> {
-        let Reverse((t, key)) = self.heap.pop()?;
+        let key = match self.heap.pop() {
+            Some(Reverse(key)) => key,
+            None => self.sorted.pop()?,
+        };
+        let (t, key) = ((key >> 64) as u64, key as u64);
         let slot = (key & ((1 << SLOT_BITS) - 1)) as u32;
         let ev = self.slab[slot as usize].take()?;
         self.free.push(slot);
@@ -100,6 +126,10 @@ struct Engine {
     /// The true time of each unit's pending timer event (of the current
     /// generation): re-arming at the same time queues nothing new.
     timer_at: [Option<u64>; 2],
+    /// Each unit's next deadline at a [`Unit::state_version`] (`None`: not
+    /// asked since its last boot): an input that leaves the version alone
+    /// leaves the deadline alone.
+    deadline_at_version: [Option<(u64, Option<fover_protocol::Instant>)>; 2],
     traffic_interval_ns: u64,
 }
 
@@ -129,7 +159,15 @@ impl Engine {
         while let Some(e) = unit.poll_event() {
             self.core.on_unit_event(self.now, u, e);
         }
-        let deadline = unit.poll_timeout();
+        let version = unit.state_version();
+        let deadline = match self.deadline_at_version[u.index()] {
+            Some((v, deadline)) if v == version => deadline,
+            _ => {
+                let deadline = unit.poll_timeout();
+                self.deadline_at_version[u.index()] = Some((version, deadline));
+                deadline
+            }
+        };
         self.core.after_input(self.now, u, unit);
         self.arm(u, deadline);
     }
@@ -158,6 +196,7 @@ impl Engine {
         let (unit, nonce) = self.core.boot_unit(self.now, u)?;
         self.units[u.index()] = Some(unit);
         self.epoch[u.index()] += 1;
+        self.deadline_at_version[u.index()] = None;
         self.core.on_boot(self.now, u, nonce);
         self.drain(u);
         let epoch = self.epoch[u.index()];
@@ -353,7 +392,64 @@ pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
         epoch: [0; 2],
         timer_generation: [0; 2],
         timer_at: [None; 2],
+        deadline_at_version: [None; 2],
         traffic_interval_ns,
     };
     engine.run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// The queue gives the order of a binary heap of (time, sequence), for
+    /// events queued at the start (in any order of time) and pushes at or
+    /// after the last pop, many at equal times, with few events pending and
+    /// with many (beyond the sorted vector's bound).
+    #[test]
+    fn queue_pops_in_time_then_push_order() {
+        let mut rng = Rng::new(7);
+        for round in 0..50 {
+            let mut q = Queue::default();
+            let mut reference = BinaryHeap::new();
+            let (mut now, mut seq) = (rng.below(1 << 40), 0u64);
+            let push_p = if round % 2 == 0 { 0.55 } else { 0.8 };
+            // Events queued at the start (steps), in any order of time.
+            for _ in 0..rng.below(200) {
+                seq += 1;
+                let t = now + rng.below(1 << 30) / 1_000 * 1_000;
+                q.push(t, Ev::Step(seq as usize));
+                reference.push(Reverse((t, seq)));
+            }
+            for _ in 0..2_000 {
+                if rng.chance(push_p) {
+                    let t = match rng.below(4) {
+                        0 => now,
+                        1 => now + rng.below(8),
+                        2 => now + rng.below(1 << 20),
+                        _ => now + rng.below(1 << 45),
+                    };
+                    seq += 1;
+                    q.push(t, Ev::Step(seq as usize));
+                    reference.push(Reverse((t, seq)));
+                } else {
+                    let got = q.pop().map(|(t, ev)| match ev {
+                        Ev::Step(i) => (t, i as u64),
+                        _ => unreachable!(),
+                    });
+                    let want = reference.pop().map(|Reverse(k)| k);
+                    assert_eq!(got, want, "round {round}");
+                    if let Some((t, _)) = got {
+                        now = t;
+                    }
+                }
+            }
+            while let Some(Reverse(want)) = reference.pop() {
+                let (t, ev) = q.pop().expect("the queue ran out early");
+                assert!(matches!(ev, Ev::Step(i) if (t, i as u64) == want), "round {round}");
+            }
+            assert!(q.pop().is_none());
+        }
+    }
 }
