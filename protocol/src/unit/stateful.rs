@@ -463,7 +463,11 @@ impl Unit {
         if self.config.state_link == StateLink::None || self.s.mode != Mode::Enabled {
             return;
         }
-        if self.st_bulk_due(peer_boot) {
+        // While both units are active for a group, nothing starts: a bulk
+        // sync begun now would be voided by the resync above at the next
+        // input (a new one at every input, seed 159); the one after the
+        // both-active rule settles it brings the mate up to date.
+        if !both_active && self.st_bulk_due(peer_boot) {
             let st = &mut self.s.st;
             let id = st.next_bulk_id;
             st.next_bulk_id = st.next_bulk_id.wrapping_add(1).max(1);

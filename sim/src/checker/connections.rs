@@ -54,6 +54,9 @@ struct Mark {
     /// not active on the unit is left out of its bulk syncs, so a moment when
     /// the group was not active there says nothing about its connections.
     caught_up: [Option<(u64, u64, u32)>; 2],
+    /// Per group: still caught up at the unit's last change (the unit is
+    /// looked at only when its state moved, so "at" is when that began).
+    caught_now: [bool; 2],
 }
 
 /// The property-9 checker of one run.
@@ -68,6 +71,10 @@ pub struct Survival {
     /// Per group: the carrier the connections were last judged against.
     settled: [Option<Carrier>; 2],
     marks: [Mark; 2],
+    /// Each unit's `Unit::state_version` when it was last looked at: an
+    /// input that leaves it alone changed neither its groups nor its
+    /// replication.
+    seen_version: [Option<u64>; 2],
     /// What each judgement found, for the trace: (time, text).
     pub notes: Vec<(u64, String)>,
 }
@@ -86,6 +93,7 @@ impl Survival {
             carrier: [None; 2],
             settled: [None; 2],
             marks: [Mark::default(); 2],
+            seen_version: [None; 2],
             notes: Vec::new(),
         }
     }
@@ -100,6 +108,7 @@ impl Survival {
         self.boot[i] = Some(boot);
         self.active_since[i] = [None; 2];
         self.marks[i] = Mark { boot, ..Mark::default() };
+        self.seen_version[i] = None;
         self.update_carriers();
     }
 
@@ -134,12 +143,27 @@ impl Survival {
         judge: bool,
     ) -> Option<Violation> {
         let i = name.index();
+        let version = unit.state_version();
+        if self.seen_version[i] == Some(version) {
+            return self.judge_due(t, name, unit, traffic, coverage, judge);
+        }
+        self.seen_version[i] = Some(version);
         let mark = unit.replication_mark();
         let m = &mut self.marks[i];
         m.bulk_syncs = mark.bulk_syncs;
-        if let Some(mate) = mark.caught_up_to {
-            for g in Group::ALL.iter().copied().filter(|g| unit.group_state(*g).is_active()) {
-                m.caught_up[g.index()] = Some((t, mate, mark.bulk_syncs));
+        match mark.caught_up_to {
+            // Something is outstanding: whatever changed last (in any group,
+            // also one that has just left this unit) is not acknowledged.
+            None => m.caught_now = [false; 2],
+            Some(mate) => {
+                for g in Group::ALL.iter().copied().filter(|g| unit.group_state(*g).is_active()) {
+                    let gi = g.index();
+                    let same = m.caught_up[gi].is_some_and(|(_, was, b)| was == mate && b == mark.bulk_syncs);
+                    if !(m.caught_now[gi] && same) {
+                        m.caught_up[gi] = Some((t, mate, mark.bulk_syncs));
+                        m.caught_now[gi] = true;
+                    }
+                }
             }
         }
         let mut changed = false;
@@ -207,8 +231,10 @@ impl Survival {
         let (Some(seen), Some(from)) = (c.seen, from) else { return Some(DropReason::NotReplicated) };
         let m = &self.marks[from.unit.index()];
         let held_by_from = seen.unit == from.unit && seen.boot == from.boot && m.boot == from.boot;
-        let acknowledged = m.caught_up[c.group.index()]
-            .is_some_and(|(at, mate, bulks)| at >= seen.t_ns && mate == to.boot && bulks == m.bulk_syncs);
+        let gi = c.group.index();
+        let acknowledged = m.caught_up[gi].is_some_and(|(at, mate, bulks)| {
+            (m.caught_now[gi] || at >= seen.t_ns) && mate == to.boot && bulks == m.bulk_syncs
+        });
         if from.unit == to.unit || !held_by_from || !acknowledged {
             return Some(DropReason::NotReplicated);
         }
@@ -269,16 +295,16 @@ impl Survival {
                         t_ns: t,
                         message: format!(
                             "connection {} (opened at {}) is unknown to the {}, active for group {g} since {}: \
-                             the {} held it at {} and, active for the group at {}, had every state update \
-                             acknowledged by this boot of the {}, with no bulk sync since",
+                             the {} held it at {} and, active for the group, had every state update \
+                             acknowledged by this boot of the {} (caught up since {}), with no bulk sync since",
                             c.label(),
                             ns(c.opened_ns),
                             to.unit,
                             ns(to.since_ns),
                             from.unit,
                             ns(seen_at),
-                            ns(acked),
                             to.unit,
+                            ns(acked),
                         ),
                     }));
                     c.seen = None;
