@@ -156,3 +156,23 @@ fn boot_vacant_claim_on_a_stale_view_does_not_move_an_active_group() {
     assert!(t.is_empty(), "group 1 left the primary: {t:?}");
     assert_eq!(pair.active_units(G1), vec![P]);
 }
+
+/// The boot placement belongs to the boot: when the secondary's group 2
+/// fails right after a simultaneous boot it missed, the primary keeps the
+/// group for good; it does not hand it over when the interface comes back
+/// long after (only preempt moves a group then).
+#[test]
+fn boot_simultaneous_first_hello_lost_then_secondary_group_failed_keeps_it_on_the_primary() {
+    let (p, s) = configs(2, None, |_| {});
+    let mut pair = Pair::new(p, s);
+    pair.drop_kind(Link::Failover, P, Kind::UnitHello);
+    pair.run_for(ms(150));
+    pair.pass_kind(Link::Failover, P, Kind::UnitHello);
+    pair.run_for(ms(300));
+    pair.set_interface_link(S, IF1, false);
+    pair.run_for(secs(10));
+    assert_eq!(pair.state(S, G2), Some(GroupState::Failed));
+    pair.set_interface_link(S, IF1, true);
+    run_single_active(&mut pair, secs(5)).unwrap();
+    expect_placement(&pair, "the boot is long over", Some(P), Some(P)).unwrap();
+}

@@ -123,6 +123,17 @@ impl Request {
     }
 }
 
+/// A group the primary holds for the secondary after a simultaneous boot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct BootYield {
+    /// The secondary's boot.
+    pub(crate) peer_boot: u64,
+    /// When the primary took the group.
+    pub(crate) taken_at: crate::time::Instant,
+    /// Since when the secondary has shown the group Standby Ready, if it does.
+    pub(crate) ready_since: Option<crate::time::Instant>,
+}
+
 /// One group's state machine on this unit.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct GroupMachine {
@@ -138,10 +149,10 @@ pub(crate) struct GroupMachine {
     pub(crate) boot_claim: bool,
     /// Taken by the primary at a simultaneous boot for the peer boot named
     /// here, which the group prefers: handed over a polltime after that boot
-    /// shows it Standby Ready (the time seen first, if yet) unless the peer
-    /// claimed it first (section 5), whether or not the peer saw the boot as
-    /// simultaneous.
-    pub(crate) boot_yield: Option<(u64, Option<crate::time::Instant>)>,
+    /// shows it Standby Ready unless the peer claimed it first (section 5),
+    /// whether or not the peer saw the boot as simultaneous. See
+    /// `Unit::boot_yield_due` for when it lapses.
+    pub(crate) boot_yield: Option<BootYield>,
     /// The role request this unit is waiting on, if any.
     pub(crate) request: Option<Request>,
 }

@@ -140,7 +140,11 @@ impl Unit {
                                 // is ready, even if it never saw this unit
                                 // negotiate (a lost hello) and so takes this
                                 // for a peer already active.
-                                self.s.groups[g.index()].boot_yield = self.s.peer.boot.map(|b| (b, None));
+                                self.s.groups[g.index()].boot_yield = self
+                                    .s
+                                    .peer
+                                    .boot
+                                    .map(|peer_boot| group::BootYield { peer_boot, taken_at: now, ready_since: None });
                             }
                             return true;
                         }
@@ -206,23 +210,34 @@ impl Unit {
 
     /// Whether the primary hands `g` to the secondary now (see
     /// `GroupMachine::boot_yield`): the same peer boot, Standby Ready for a
-    /// polltime, failover running, nothing else asked.
+    /// polltime, failover running, nothing else asked. It lapses (the group
+    /// stays here, as after any boot that found the peer active) when the
+    /// peer reboots or shows the group Failed, when this unit's clock went
+    /// back, and a holdtime and two polltimes after the boot: a boot
+    /// placement belongs to the boot, and later only preempt moves a group.
     fn boot_yield_due(&mut self, now: Instant, g: Group, p: &PeerGroup) -> bool {
         let poll = self.config.unit_polltime;
+        let window = self.config.unit_holdtime + 2 * poll;
         let peer_boot = self.s.peer.boot;
         let usable = !self.s.link_failed && !self.s.peer.failed && p.failover_on;
         let gm = &mut self.s.groups[g.index()];
-        let Some((boot, ready_since)) = gm.boot_yield else { return false };
-        if Some(boot) != peer_boot {
+        let Some(mut y) = gm.boot_yield else { return false };
+        let lapsed = Some(y.peer_boot) != peer_boot
+            || p.state == GroupState::Failed
+            || now < y.taken_at
+            || y.ready_since.is_some_and(|at| now < at)
+            || now > y.taken_at + window;
+        if lapsed {
             gm.boot_yield = None;
             return false;
         }
         if !usable || gm.request.is_some() || p.state != GroupState::StandbyReady {
-            gm.boot_yield = Some((boot, None));
+            y.ready_since = None;
+            gm.boot_yield = Some(y);
             return false;
         }
-        let since = ready_since.unwrap_or(now);
-        gm.boot_yield = Some((boot, Some(since)));
+        let since = *y.ready_since.get_or_insert(now);
+        gm.boot_yield = Some(y);
         now >= since + poll
     }
 
