@@ -205,6 +205,11 @@ impl Survival {
         judge: bool,
     ) -> Option<Violation> {
         let mut violation = None;
+        if traffic.book.is_empty() {
+            // Nothing to judge: where traffic goes now is settled.
+            self.settled = self.carrier;
+            return None;
+        }
         for g in Group::ALL.iter().copied() {
             let gi = g.index();
             let Some(to) = self.carrier[gi] else { continue };
