@@ -599,7 +599,7 @@ impl Core {
     /// Right before a traffic operation reaches a unit.
     pub fn before_traffic(&mut self, t_ns: u64, name: UnitName, unit: &Unit) {
         let judge = self.level != RecordLevel::Off;
-        let v = self.survival.before_traffic(t_ns, name, unit, &mut self.traffic, &mut self.checkers.coverage, judge);
+        let v = self.survival.judge_due(t_ns, name, unit, &mut self.traffic, &mut self.checkers.coverage, judge);
         self.survival_found(v);
     }
 

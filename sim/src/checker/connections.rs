@@ -181,21 +181,10 @@ impl Survival {
         self.judge_due(t, name, unit, traffic, coverage, judge)
     }
 
-    /// Before a traffic operation reaches `name`: a failover to it is judged
-    /// on the tables as they were, before the operation changes them.
-    pub fn before_traffic(
-        &mut self,
-        t: u64,
-        name: UnitName,
-        unit: &Unit,
-        traffic: &mut Traffic,
-        coverage: &mut Coverage,
-        judge: bool,
-    ) -> Option<Violation> {
-        self.judge_due(t, name, unit, traffic, coverage, judge)
-    }
-
-    fn judge_due(
+    /// Judges a failover to `name` that is due (after its inputs, and before
+    /// a traffic operation reaches it: on the tables as they were, before the
+    /// operation changes them).
+    pub fn judge_due(
         &mut self,
         t: u64,
         name: UnitName,
