@@ -3,13 +3,21 @@
 //! * Without a key, a frame is `header | payload | CRC-32(header | payload)`:
 //!   the checksum catches corruption, nothing more.
 //! * With a key, a frame is `header | XChaCha20-Poly1305(payload) | tag`, the
-//!   header (with [`FLAG_SEALED`] set) being the associated data. The AEAD key
-//!   is HKDF-SHA256 of the secret with the fixed info string [`KDF_INFO`].
-//!   The 24-byte nonce is `sender role | boot nonce | frame seq | zeros`: the
-//!   boot nonce is fresh at every power-on and the sequence number never
-//!   repeats within a boot, so a nonce never repeats for a key.
-//!   The receiver keeps a sliding window of sequence numbers per sender boot
-//!   and rejects replays, and refuses frames from boots it has seen retire.
+//!   header (with [`FLAG_SEALED`] set) being the associated data.
+//!
+//! Each [`Path`] (the failover link, the state link, each data interface) has
+//! its own sequence numbers, replay window and, with a key, its own AEAD key:
+//! HKDF-SHA256 of the secret with the fixed info string [`KDF_INFO`] followed
+//! by the path's name (nothing for the failover link), so a frame sealed for
+//! one link does not open on another. The 24-byte nonce is `sender role |
+//! boot nonce | frame seq | zeros`: the boot nonce is fresh at every power-on
+//! and a path's sequence numbers never repeat within a boot, so a nonce never
+//! repeats for a key. The receiver keeps a sliding window of sequence numbers
+//! per path for the sender's boot, rejects replays, and refuses frames from
+//! boots it has seen retire. Paths are kept apart because links have their own
+//! latencies and loads: with one numbering for all links, a delayed failover
+//! link's frames arrived more than a window behind the busy state link's and
+//! were taken for replays.
 //!
 //! [`Session`] is one unit's end of the link: it numbers and seals what the
 //! unit sends, and opens, authenticates and decodes what it receives.
@@ -104,11 +112,13 @@ impl FailoverKey {
         }
     }
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
+    /// The cipher of one path: HKDF-SHA256 of the secret, with [`KDF_INFO`]
+    /// and the path's `suffix` as info.
+    fn cipher(&self, suffix: &[u8]) -> XChaCha20Poly1305 {
         let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, &self.material);
         let mut okm = [0u8; 32];
         // 32 bytes is far below HKDF-SHA256's limit of 255 * 32: this cannot fail.
-        let _ = hk.expand(KDF_INFO, &mut okm);
+        let _ = hk.expand_multi_info(&[KDF_INFO, suffix], &mut okm);
         XChaCha20Poly1305::new(&okm.into())
     }
 }
@@ -134,10 +144,84 @@ pub enum AuthError {
     WrongSender { claimed: Role },
 }
 
-/// Replay state for one peer boot.
+/// The link a frame travels on, as the session sees it: each has its own
+/// sequence numbers, replay window and (with a key) derived key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Path<'a> {
+    /// The failover link (and the state link when it shares it).
+    Failover,
+    /// A separate state link.
+    State,
+    /// A data interface, named as in the configuration.
+    Data { context: &'a str, interface: &'a str },
+}
+
+impl Path<'_> {
+    fn is(self, key: &PathKey) -> bool {
+        match (self, key) {
+            (Path::Failover, PathKey::Failover) | (Path::State, PathKey::State) => true,
+            (Path::Data { context, interface }, PathKey::Data(c, i)) => **c == *context && **i == *interface,
+            _ => false,
+        }
+    }
+
+    fn key(self) -> PathKey {
+        match self {
+            Path::Failover => PathKey::Failover,
+            Path::State => PathKey::State,
+            Path::Data { context, interface } => PathKey::Data(context.into(), interface.into()),
+        }
+    }
+
+    /// What the key derivation's info adds to [`KDF_INFO`] for this path:
+    /// nothing for the failover link, so its key is the one derived for the
+    /// whole link before paths had keys of their own.
+    fn kdf_suffix(self) -> Vec<u8> {
+        match self {
+            Path::Failover => Vec::new(),
+            Path::State => b" state".to_vec(),
+            Path::Data { context, interface } => {
+                let mut info = b" data ".to_vec();
+                info.extend_from_slice(context.as_bytes());
+                info.push(0);
+                info.extend_from_slice(interface.as_bytes());
+                info
+            }
+        }
+    }
+}
+
+/// A [`Path`] that a session keeps state for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum PathKey {
+    Failover,
+    State,
+    Data(Box<str>, Box<str>),
+}
+
+/// A session's state on one path.
+#[derive(Clone)]
+struct PathState {
+    key: PathKey,
+    next_seq: u64,
+    cipher: Option<XChaCha20Poly1305>,
+    /// Replay state for the peer boot the session last authenticated.
+    window: Option<Window>,
+}
+
+impl core::fmt::Debug for PathState {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PathState")
+            .field("key", &self.key)
+            .field("next_seq", &self.next_seq)
+            .field("window", &self.window)
+            .finish()
+    }
+}
+
+/// Replay state for one peer boot on one path.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Window {
-    boot: u64,
     highest: u64,
     /// Bit `i` set: `highest - i` has been seen.
     seen: u64,
@@ -170,14 +254,16 @@ pub enum Opened {
     InterfaceHello { header: Header, status: InterfaceStatus },
 }
 
-/// One unit's end of the failover and state links.
+/// One unit's end of the failover, state and data links.
 #[derive(Clone)]
 pub struct Session {
     role: Role,
     boot_nonce: u64,
-    next_seq: u64,
-    cipher: Option<XChaCha20Poly1305>,
-    window: Option<Window>,
+    key: Option<FailoverKey>,
+    /// In the order of first use; the failover link's first.
+    paths: Vec<PathState>,
+    /// The peer boot whose frames the replay windows hold.
+    peer_boot: Option<u64>,
     retired: Vec<u64>,
 }
 
@@ -186,9 +272,9 @@ impl core::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("role", &self.role)
             .field("boot_nonce", &self.boot_nonce)
-            .field("next_seq", &self.next_seq)
-            .field("keyed", &self.cipher.is_some())
-            .field("window", &self.window)
+            .field("keyed", &self.key.is_some())
+            .field("paths", &self.paths)
+            .field("peer_boot", &self.peer_boot)
             .finish()
     }
 }
@@ -196,58 +282,75 @@ impl core::fmt::Debug for Session {
 impl Session {
     /// A session for a unit of `role` that booted with `boot_nonce`.
     pub fn new(role: Role, boot_nonce: u64, key: Option<&FailoverKey>) -> Session {
-        Session {
-            role,
-            boot_nonce,
-            next_seq: 1,
-            cipher: key.map(FailoverKey::cipher),
-            window: None,
-            retired: Vec::new(),
-        }
+        let mut session =
+            Session { role, boot_nonce, key: key.cloned(), paths: Vec::new(), peer_boot: None, retired: Vec::new() };
+        session.path(Path::Failover);
+        session
     }
 
     /// Whether frames are sealed with a key.
     pub fn is_keyed(&self) -> bool {
-        self.cipher.is_some()
+        self.key.is_some()
     }
 
-    /// Feeds the session's protocol state to `h` (role, boot, next sequence
-    /// number, replay window, retired boots; whether it is keyed, not the key),
-    /// for state fingerprints such as `Unit::state_digest`.
+    /// Feeds the session's protocol state to `h` (role, boot, each path's
+    /// next sequence number and replay window, retired boots; whether it is
+    /// keyed, not the key), for state fingerprints such as `Unit::state_digest`.
     pub fn hash_state<H: core::hash::Hasher>(&self, h: &mut H) {
         use core::hash::Hash;
         self.role.hash(h);
         self.boot_nonce.hash(h);
-        self.next_seq.hash(h);
-        self.cipher.is_some().hash(h);
-        self.window.hash(h);
+        self.key.is_some().hash(h);
+        for p in &self.paths {
+            p.key.hash(h);
+            p.next_seq.hash(h);
+            p.window.hash(h);
+        }
+        self.peer_boot.hash(h);
         self.retired.hash(h);
     }
 
-    /// Numbers, encodes and protects one message.
+    /// The index of `path`'s state, created at first use.
+    fn path(&mut self, path: Path<'_>) -> usize {
+        if let Some(at) = self.paths.iter().position(|p| path.is(&p.key)) {
+            return at;
+        }
+        let cipher = self.key.as_ref().map(|k| k.cipher(&path.kdf_suffix()));
+        self.paths.push(PathState { key: path.key(), next_seq: 1, cipher, window: None });
+        self.paths.len() - 1
+    }
+
+    /// Numbers, encodes and protects one message for the failover link.
     pub fn seal(&mut self, message: Message) -> Vec<u8> {
-        let (seq, flags) = self.number();
+        self.seal_on(Path::Failover, message)
+    }
+
+    /// Numbers, encodes and protects one message for `path`.
+    pub fn seal_on(&mut self, path: Path<'_>, message: Message) -> Vec<u8> {
+        let at = self.path(path);
+        let (seq, flags) = self.number(at);
         let frame = Frame { sender: self.role, flags, seq, boot_nonce: self.boot_nonce, message };
-        self.protect(seq, wire::encode(&frame))
+        self.protect(at, seq, wire::encode(&frame))
     }
 
-    /// [`Session::seal`] of an interface hello, without building the message
-    /// (its names are not copied): the same bytes.
+    /// [`Session::seal_on`] of an interface hello for its own interface,
+    /// without building the message (its names are not copied): the same bytes.
     pub fn seal_interface_hello(&mut self, hello: InterfaceHelloRef<'_>) -> Vec<u8> {
-        let (seq, flags) = self.number();
-        self.protect(seq, wire::encode_interface_hello(self.role, flags, seq, self.boot_nonce, hello))
+        let at = self.path(Path::Data { context: hello.context, interface: hello.interface });
+        let (seq, flags) = self.number(at);
+        self.protect(at, seq, wire::encode_interface_hello(self.role, flags, seq, self.boot_nonce, hello))
     }
 
-    /// The sequence number and flags of the next frame sent.
-    fn number(&mut self) -> (u64, u8) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        (seq, if self.cipher.is_some() { FLAG_SEALED } else { 0 })
+    /// The sequence number and flags of the next frame sent on path `at`.
+    fn number(&mut self, at: usize) -> (u64, u8) {
+        let seq = self.paths[at].next_seq;
+        self.paths[at].next_seq += 1;
+        (seq, if self.key.is_some() { FLAG_SEALED } else { 0 })
     }
 
     /// Adds the checksum to an encoded frame, or seals its payload.
-    fn protect(&self, seq: u64, mut bytes: Vec<u8>) -> Vec<u8> {
-        match &self.cipher {
+    fn protect(&self, at: usize, seq: u64, mut bytes: Vec<u8>) -> Vec<u8> {
+        match &self.paths[at].cipher {
             None => {
                 let crc = crc32fast::hash(&bytes);
                 bytes.extend_from_slice(&crc.to_be_bytes());
@@ -267,15 +370,15 @@ impl Session {
         }
     }
 
-    /// [`Session::open`], except that an interface hello is read in place and
-    /// given without its names (no copy of them): the same frames are
+    /// [`Session::open_on`], except that an interface hello is read in place
+    /// and given without its names (no copy of them): the same frames are
     /// accepted, with the same effect on the session, and the same errors
     /// given for the others.
-    pub fn open_lean(&mut self, bytes: &[u8]) -> Result<Opened, AuthError> {
+    pub fn open_lean(&mut self, path: Path<'_>, bytes: &[u8]) -> Result<Opened, AuthError> {
         let header = wire::decode_header(bytes)?;
-        let plain = self.cipher.is_none() && header.flags & FLAG_SEALED == 0 && header.sender != self.role;
+        let plain = self.key.is_none() && header.flags & FLAG_SEALED == 0 && header.sender != self.role;
         if !plain || header.kind != wire::Kind::InterfaceHello {
-            return self.open(bytes).map(|frame| match frame.message {
+            return self.open_on(path, bytes).map(|frame| match frame.message {
                 Message::InterfaceHello(h) => Opened::InterfaceHello {
                     header: Header {
                         kind: wire::Kind::InterfaceHello,
@@ -303,17 +406,22 @@ impl Session {
         })
     }
 
-    /// Checks, decrypts and decodes one received frame.
+    /// Checks, decrypts and decodes one frame received on the failover link.
     pub fn open(&mut self, bytes: &[u8]) -> Result<Frame, AuthError> {
+        self.open_on(Path::Failover, bytes)
+    }
+
+    /// Checks, decrypts and decodes one frame received on `path`.
+    pub fn open_on(&mut self, path: Path<'_>, bytes: &[u8]) -> Result<Frame, AuthError> {
         let header = wire::decode_header(bytes)?;
         if header.sender == self.role {
             return Err(AuthError::WrongSender { claimed: header.sender });
         }
         let sealed = header.flags & FLAG_SEALED != 0;
-        match (&self.cipher, sealed) {
-            (None, true) => Err(AuthError::UnexpectedSeal),
-            (Some(_), false) => Err(AuthError::Unsealed),
-            (None, false) => {
+        match (self.key.is_some(), sealed) {
+            (false, true) => Err(AuthError::UnexpectedSeal),
+            (true, false) => Err(AuthError::Unsealed),
+            (false, false) => {
                 let Some((body, crc)) = bytes.split_last_chunk::<CRC_LEN>() else {
                     return Err(AuthError::Truncated { len: bytes.len(), trailer: CRC_LEN });
                 };
@@ -322,7 +430,7 @@ impl Session {
                 }
                 Ok(wire::decode(body)?)
             }
-            (Some(cipher), true) => {
+            (true, true) => {
                 let Some((head, sealed)) = bytes.split_at_checked(HEADER_LEN).filter(|(_, s)| s.len() >= TAG_LEN)
                 else {
                     return Err(AuthError::Truncated { len: bytes.len(), trailer: TAG_LEN });
@@ -333,6 +441,20 @@ impl Session {
                 if self.retired.contains(&header.boot_nonce) {
                     return Err(AuthError::Replay { seq: header.seq, boot: header.boot_nonce });
                 }
+                // A path first heard from gets its state only once a frame on
+                // it is accepted: a refused frame changes nothing.
+                let at = self.paths.iter().position(|p| path.is(&p.key));
+                let derived;
+                let cipher = match at.map(|at| &self.paths[at].cipher) {
+                    Some(Some(cipher)) => cipher,
+                    _ => match &self.key {
+                        Some(key) => {
+                            derived = key.cipher(&path.kdf_suffix());
+                            &derived
+                        }
+                        None => return Err(AuthError::UnexpectedSeal),
+                    },
+                };
                 let nonce = nonce(header.sender, header.boot_nonce, header.seq);
                 let payload =
                     cipher.decrypt(&nonce, Payload { msg: sealed, aad: head }).map_err(|_| AuthError::Decryption)?;
@@ -340,36 +462,29 @@ impl Session {
                 plain.extend_from_slice(head);
                 plain.extend_from_slice(&payload);
                 let frame = wire::decode(&plain)?;
-                self.check_replay(header.boot_nonce, header.seq)?;
+                let at = at.unwrap_or_else(|| self.path(path));
+                self.check_replay(at, header.boot_nonce, header.seq)?;
                 Ok(frame)
             }
         }
     }
 
     /// Only authenticated frames reach this point, so a new boot nonce is a
-    /// real reboot of the peer: the old boot retires for good.
-    fn check_replay(&mut self, boot: u64, seq: u64) -> Result<(), AuthError> {
-        match &mut self.window {
-            Some(w) if w.boot == boot => {
-                if w.check_and_mark(seq) {
-                    Ok(())
-                } else {
-                    Err(AuthError::Replay { seq, boot })
+    /// real reboot of the peer: the old boot retires for good, on every path.
+    fn check_replay(&mut self, at: usize, boot: u64, seq: u64) -> Result<(), AuthError> {
+        if self.peer_boot != Some(boot) {
+            if let Some(old) = self.peer_boot.replace(boot) {
+                if self.retired.len() == RETIRED_BOOTS_MAX {
+                    self.retired.remove(0);
                 }
+                self.retired.push(old);
             }
-            _ => {
-                if let Some(old) = self.window.take() {
-                    if self.retired.len() == RETIRED_BOOTS_MAX {
-                        self.retired.remove(0);
-                    }
-                    self.retired.push(old.boot);
-                }
-                let mut w = Window { boot, highest: 0, seen: 0 };
-                w.check_and_mark(seq);
-                self.window = Some(w);
-                Ok(())
+            for p in &mut self.paths {
+                p.window = None;
             }
         }
+        let window = self.paths[at].window.get_or_insert(Window { highest: 0, seen: 0 });
+        if window.check_and_mark(seq) { Ok(()) } else { Err(AuthError::Replay { seq, boot }) }
     }
 }
 
@@ -397,7 +512,8 @@ mod tests {
             let (mut a, mut b) = (Session::new(Role::Primary, 1, key), Session::new(Role::Primary, 1, key));
             let hello =
                 InterfaceHello { context: "ctx2".into(), interface: "inside".into(), status: InterfaceStatus::Testing };
-            let full = a.seal(Message::InterfaceHello(hello.clone()));
+            let path = Path::Data { context: "ctx2", interface: "inside" };
+            let full = a.seal_on(path, Message::InterfaceHello(hello.clone()));
             let lean = b.seal_interface_hello(InterfaceHelloRef {
                 context: &hello.context,
                 interface: &hello.interface,
@@ -405,12 +521,14 @@ mod tests {
             });
             assert_eq!(full, lean, "keyed {}", key.is_some());
             let mut receiver = Session::new(Role::Secondary, 2, key);
-            let Ok(Opened::InterfaceHello { header, status }) = receiver.open_lean(&lean) else { panic!("refused") };
+            let Ok(Opened::InterfaceHello { header, status }) = receiver.open_lean(path, &lean) else {
+                panic!("refused")
+            };
             assert_eq!((header.seq, header.boot_nonce, status), (1, 1, InterfaceStatus::Testing));
             let mut corrupt = lean.clone();
             corrupt[HEADER_LEN + 3] ^= 1;
             let mut other = Session::new(Role::Secondary, 2, key);
-            assert_eq!(other.clone().open_lean(&corrupt).err(), other.open(&corrupt).err());
+            assert_eq!(other.clone().open_lean(path, &corrupt).err(), other.open_on(path, &corrupt).err());
         }
     }
 

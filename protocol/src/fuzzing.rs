@@ -88,7 +88,7 @@ fn lean_agrees(data: &[u8], decoded: &Result<wire::Frame, wire::DecodeError>) {
 /// the same session afterwards.
 fn open_lean_agrees(session: &Session, data: &[u8]) {
     let (mut full, mut lean) = (session.clone(), session.clone());
-    let (opened, leaned) = (full.open(data), lean.open_lean(data));
+    let (opened, leaned) = (full.open(data), lean.open_lean(crate::auth::Path::Failover, data));
     match (&opened, &leaned) {
         (Ok(frame), Ok(Opened::Frame(other))) => {
             assert_eq!(frame, other, "open_lean");

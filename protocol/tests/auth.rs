@@ -3,7 +3,7 @@
 
 use fover_protocol::ConfigError;
 use fover_protocol::auth::{
-    AuthError, CRC_LEN, FailoverKey, REPLAY_WINDOW, RETIRED_BOOTS_MAX, Session, TAG_LEN, key_rule,
+    AuthError, CRC_LEN, FailoverKey, Path, REPLAY_WINDOW, RETIRED_BOOTS_MAX, Session, TAG_LEN, key_rule,
 };
 use fover_protocol::fuzzing::{sample_message, sample_messages};
 use fover_protocol::wire::{self, DecodeError, FLAG_SEALED, HEADER_LEN, Kind, LanTest, Message, Role};
@@ -228,6 +228,53 @@ fn auth_replay_window_inside_and_outside() {
     assert!(rx.open(seq(200)).is_ok());
     assert_eq!(rx.open(seq(150)), Err(AuthError::Replay { seq: 150, boot: PRIMARY_BOOT }));
     assert!(rx.open(seq(200 - (REPLAY_WINDOW - 1))).is_ok());
+}
+
+/// Links have their own latencies: a failover link delayed by a second while
+/// the state link carries hundreds of frames must not turn the failover
+/// link's late frames into replays (seed 33466 of the sweep: a LAN test reply
+/// refused that way made the standby take over from a reachable active unit).
+#[test]
+fn auth_each_path_has_its_own_numbers_and_window() {
+    let (mut tx, mut rx) = pair(Some(&key()));
+    let late: Vec<Vec<u8>> = (1..=3u32).map(|n| tx.seal(lan_test(n))).collect();
+    let data = Path::Data { context: "admin", interface: "inside" };
+    for n in 0..(4 * REPLAY_WINDOW as u32) {
+        assert!(rx.open_on(Path::State, &tx.seal_on(Path::State, lan_test(n))).is_ok());
+        assert!(rx.open_on(data, &tx.seal_on(data, lan_test(n))).is_ok());
+    }
+    // Out of order on the failover link, behind hundreds of frames elsewhere.
+    for (i, bytes) in late.iter().enumerate().rev() {
+        assert_eq!(wire::decode_header(bytes).unwrap().seq, i as u64 + 1);
+        assert!(rx.open(bytes).is_ok(), "failover frame {} taken for a replay", i + 1);
+        assert_eq!(rx.open(bytes), Err(AuthError::Replay { seq: i as u64 + 1, boot: PRIMARY_BOOT }));
+    }
+}
+
+/// With a key, a frame sealed for one path does not open on another: each
+/// path has its own derived key.
+#[test]
+fn auth_a_frame_opens_only_on_its_own_path() {
+    let (mut tx, mut rx) = pair(Some(&key()));
+    let inside = Path::Data { context: "admin", interface: "inside" };
+    let outside = Path::Data { context: "admin", interface: "outside" };
+    let other_context = Path::Data { context: "ctx2", interface: "inside" };
+    let paths = [Path::Failover, Path::State, inside, outside, other_context];
+    // A refused frame on a path not heard from yet leaves no trace of it.
+    let before = format!("{rx:?}");
+    assert_eq!(rx.open_on(outside, &tx.seal_on(inside, lan_test(8))), Err(AuthError::Decryption));
+    assert_eq!(format!("{rx:?}"), before);
+    for from in paths {
+        let bytes = tx.seal_on(from, lan_test(9));
+        for to in paths.into_iter().filter(|p| *p != from) {
+            assert_eq!(rx.open_on(to, &bytes), Err(AuthError::Decryption), "{from:?} opened on {to:?}");
+        }
+        assert!(rx.open_on(from, &bytes).is_ok(), "{from:?}");
+    }
+    // Without a key, paths only number their frames apart.
+    let (mut tx, mut rx) = pair(None);
+    let bytes = tx.seal_on(Path::State, lan_test(1));
+    assert!(rx.open(&bytes).is_ok());
 }
 
 #[test]

@@ -624,9 +624,10 @@ impl Unit {
         }
         // On a data interface an interface hello, the most frequent frame, is
         // read without copying its names, which nothing here reads.
+        let path = auth_path(&self.config, link);
         let opened = match link {
-            Link::Data(_) => self.session.open_lean(bytes),
-            _ => self.session.open(bytes).map(Opened::Frame),
+            Link::Data(_) => self.session.open_lean(path, bytes),
+            _ => self.session.open_on(path, bytes).map(Opened::Frame),
         };
         let frame = match opened {
             Ok(Opened::Frame(frame)) => {
@@ -1272,7 +1273,7 @@ impl Unit {
     // ----- sending ---------------------------------------------------------
 
     fn send(&mut self, link: Link, message: Message) {
-        let bytes = self.session.seal(message);
+        let bytes = self.session.seal_on(auth_path(&self.config, link), message);
         self.queue_transmit(link, bytes);
     }
 
@@ -1508,6 +1509,19 @@ struct Received {
 impl From<Frame> for Received {
     fn from(frame: Frame) -> Received {
         Received { boot_nonce: frame.boot_nonce, seq: frame.seq, message: Some(frame.message) }
+    }
+}
+
+/// The path the failover key binds a frame on `link` to: a data interface by
+/// its configured names (the mate's interface on that link has the same).
+fn auth_path(config: &UnitConfig, link: Link) -> auth::Path<'_> {
+    match link {
+        Link::Failover => auth::Path::Failover,
+        Link::State => auth::Path::State,
+        Link::Data(i) => match config.interfaces.get(i.0 as usize) {
+            Some(c) => auth::Path::Data { context: &c.context, interface: &c.name },
+            None => auth::Path::Data { context: "", interface: "" },
+        },
     }
 }
 
