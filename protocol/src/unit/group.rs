@@ -57,11 +57,14 @@ impl Reason {
     }
 
     /// A change of placement that no command or preempt asked for: it ends a
-    /// manual move's protection against preempt.
+    /// manual move's protection against preempt. Losing the both-active rule
+    /// after a heal is one (the peer took the group while this unit could not
+    /// hear it).
     pub const fn is_automatic(self) -> bool {
         matches!(
             self,
             Reason::NoActiveUnitFound
+                | Reason::DetectedActiveMate
                 | Reason::InterfaceCheck
                 | Reason::FailoverStateCheck
                 | Reason::HelloNotHeard

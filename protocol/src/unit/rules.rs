@@ -299,7 +299,14 @@ impl Unit {
     pub(super) fn go_standby_cold(&mut self, now: Instant, g: Group, reason: Reason) {
         let text = format!("({}) Switching to STANDBY - {reason} (group {g})", self.config.role);
         self.syslog(104002, text);
-        self.s.groups[g.index()].request = None;
+        let gm = &mut self.s.groups[g.index()];
+        gm.request = None;
+        if reason.is_automatic() {
+            // The group left this unit without a command: a manual move no
+            // longer holds it (the peer's takeover cleared the pin there,
+            // but this unit, declared failed, learns of it only now).
+            gm.pinned = false;
+        }
         self.transition(now, g, GroupState::ColdStandby, reason);
         self.run_path(now, g, reason);
     }
