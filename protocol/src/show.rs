@@ -52,6 +52,8 @@ pub enum ShowCommand {
     MonitorInterface,
     /// `show running-config [all] failover`.
     RunningConfigFailover { all: bool },
+    /// `show running-config`: the system space, then each context.
+    RunningConfig,
     /// `show version`.
     Version,
     /// `show activation-key`.
@@ -65,6 +67,7 @@ pub const SHOW_COMMANDS: &[&str] = &[
     "show failover history",
     "show failover interface",
     "show monitor-interface",
+    "show running-config",
     "show running-config failover",
     "show running-config all failover",
     "show version",
@@ -89,6 +92,7 @@ impl ShowCommand {
             ["show", "failover", "history"] => ShowCommand::FailoverHistory,
             ["show", "failover", "interface"] => ShowCommand::FailoverInterface,
             ["show", "monitor-interface"] => ShowCommand::MonitorInterface,
+            ["show", "running-config"] => ShowCommand::RunningConfig,
             ["show", "running-config", "failover"] => ShowCommand::RunningConfigFailover { all: false },
             ["show", "running-config", "all", "failover"] => ShowCommand::RunningConfigFailover { all: true },
             ["show", "version"] => ShowCommand::Version,

@@ -104,7 +104,9 @@ fn show_unknown_command_is_an_error_not_a_panic() {
     let pair = show_samples::steady();
     let unit = pair.unit(Role::Primary).expect("powered");
     let now = pair.local_now(Role::Primary);
-    for line in ["", "show", "show failover bogus", "show running-config", "failover active", "show failover group 3"] {
+    for line in
+        ["", "show", "show failover bogus", "show running-config bogus", "failover active", "show failover group 3"]
+    {
         let err = unit.show(now, line).expect_err(line);
         assert!(matches!(err, ShowError::Unknown { .. }), "{line:?}: {err:?}");
         assert!(err.to_string().contains("show failover history"), "the error lists the commands: {err}");

@@ -250,3 +250,13 @@ fn scenario_files_connections_survived_needs_a_context() {
     let e = error("\n[[step]]\nat_ms = 0\ndo = \"expect\"\nconnections_survived = true\n");
     assert_error(&e, 7, &["step 1", "`connections_survived`", "needs `context`"]);
 }
+
+#[test]
+fn scenario_files_config_expectations_accept_the_system_space() {
+    let text = format!(
+        "{HEAD}\n[[step]]\nat_ms = 0\ndo = \"expect\"\nconfig_has = \"hostname fover\"\ncontext = \"system\"\n"
+    );
+    Scenario::from_toml("ok.toml", &text).expect("`context = \"system\"` names the system space");
+    let e = error("\n[[step]]\nat_ms = 0\ndo = \"expect\"\nconnections_survived = true\ncontext = \"system\"\n");
+    assert_error(&e, 8, &["step 1", "`context`", "no context \"system\""]);
+}

@@ -109,10 +109,25 @@ impl Unit {
             ShowCommand::RunningConfigFailover { all } => {
                 show::render_running_config(&self.running_config_view(all, device))
             }
+            ShowCommand::RunningConfig => self.render_running_config(),
             ShowCommand::Version => show::render_version(&self.version_view(now, device)),
             ShowCommand::ActivationKey => show::render_activation_key(&activation_view(device)),
         };
         Ok(out)
+    }
+
+    /// The whole running configuration: the system space, then each context
+    /// after a `! context NAME` line (the appliance shows a context's with
+    /// `changeto context`; one view serves the simulator better).
+    fn render_running_config(&self) -> String {
+        use crate::wire::Space;
+        let running = self.running_config();
+        let mut out = running.render(&Space::System).unwrap_or_default();
+        for name in running.contexts().keys() {
+            out.push_str(&format!("! context {name}\n"));
+            out.push_str(&running.render(&Space::Context(name.clone())).unwrap_or_default());
+        }
+        out
     }
 
     /// What `show failover` prints about the mate's state for `group`.
