@@ -326,3 +326,80 @@ fn full_sync_of_a_10000_line_config_over_10_percent_loss() {
         (end - start).as_secs_f64()
     );
 }
+
+/// A full sync cut short (the sender unreachable before its end) leaves the
+/// receiver's running config as it was, not cleared and half applied: a
+/// receiver that then took group 1 would be the authority and send the half
+/// on (sweep seed 182712: the joining unit's stale view of the failover link
+/// cut the sync right after its begin had cleared the config, and the empty
+/// config it then held replaced its mate's). The pair converges after the heal.
+#[test]
+fn a_sync_cut_short_keeps_the_receivers_config() {
+    let mut pair = secondary_alone();
+    pair.cli(S, "admin", ACL).unwrap();
+    // The sync starts on the primary but its lines never arrive.
+    pair.drop_kind(Link::Failover, S, Kind::ConfigSyncChunk);
+    pair.clear_events();
+    pair.power_on(P);
+    pair.run_for(secs(3));
+    let sync = pair.unit(P).unwrap().config_sync().expect("a sync in progress on the primary");
+    assert_eq!(sync.direction, SyncDirection::Receiving);
+    assert!(text(&pair, P, "system").contains("hostname fover"), "the config in use until the sync ends");
+    // The secondary becomes unreachable: the primary takes both groups.
+    pair.cut_both(Link::Failover);
+    for i in 0..pair.config(P).interfaces.len() {
+        pair.cut_both(Link::Data(fover_protocol::unit::IfaceId(i as u16)));
+    }
+    pair.run_for(secs(3));
+    assert_eq!(pair.active_units(G1), vec![P, S], "the primary took group 1");
+    assert!(pair.unit(P).unwrap().config_sync().is_none(), "the sync is over");
+    let system = text(&pair, P, "system");
+    assert!(system.contains("hostname fover"), "the primary kept its config:\n{system}");
+    assert!(text(&pair, P, "admin").contains("interface"), "and its contexts");
+    assert!(pair.unit(P).unwrap().config_out_of_sync(), "the primary knows it differs from its mate");
+    pair.heal_all();
+    pair.pass_kind(Link::Failover, S, Kind::ConfigSyncChunk);
+    pair.run_for(secs(10));
+    expect_placement(&pair, "after the heal", Some(P), Some(S)).unwrap();
+    assert!(in_sync(&pair), "primary:\n{}\nsecondary:\n{}", text(&pair, P, "admin"), text(&pair, S, "admin"));
+}
+
+/// A unit's own full sync still in flight when it receives one from its
+/// mate is void: its frames carry a configuration it no longer has, and the
+/// mate applies them after everything else. Once this unit is the authority
+/// again, it sends a new sync, so the stale one does not stay (sweep seed
+/// 182712: the stale sync arrived 6 s late and left the mate with an empty config).
+#[test]
+fn a_stale_sync_delivered_late_is_followed_by_a_fresh_one() {
+    use fover_protocol::unit::Command;
+    let mut pair = settled(2, None, |_| {}).unwrap();
+    pair.cli(P, "system", "hostname before-reboot").unwrap();
+    pair.run_for(secs(1));
+    assert!(in_sync(&pair));
+    // The secondary reboots without saving: it comes back with the default config.
+    pair.power_off(S);
+    pair.run_for(secs(1));
+    pair.drop_kind(Link::Failover, P, Kind::ConfigSyncBegin);
+    pair.power_on(S);
+    pair.run_for(secs(3));
+    assert!(text(&pair, S, "system").contains("hostname fover"));
+    assert_eq!(
+        pair.unit(P).unwrap().config_sync().map(|s| s.direction),
+        Some(SyncDirection::Sending),
+        "the primary's sync is held back"
+    );
+    // Group 1 moves to the secondary, which sends its config to the primary.
+    pair.command(P, Command::NoFailoverActive(Some(G1))).unwrap();
+    pair.run_for(secs(2));
+    assert_eq!(pair.active_units(G1), vec![S]);
+    assert!(text(&pair, P, "system").contains("hostname fover"), "the primary took the secondary's config");
+    // And back: the primary is the authority again.
+    pair.command(P, Command::FailoverActive(Some(G1))).unwrap();
+    pair.run_for(secs(2));
+    assert_eq!(pair.active_units(G1), vec![P]);
+    // The held sync (hostname before-reboot) finally arrives.
+    pair.pass_kind(Link::Failover, P, Kind::ConfigSyncBegin);
+    pair.run_for(secs(5));
+    assert!(in_sync(&pair), "primary:\n{}\nsecondary:\n{}", text(&pair, P, "system"), text(&pair, S, "system"));
+    assert!(text(&pair, S, "system").contains("hostname fover"));
+}

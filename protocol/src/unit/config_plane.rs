@@ -61,6 +61,10 @@ pub(super) struct SyncRun {
     scope: Option<Space>,
     lines_total: u32,
     lines_done: u32,
+    /// Receiving: the configuration being built from the mate's lines. It
+    /// replaces the running config only when the sync ends, so a sync cut
+    /// short leaves the running config as it was (see `abort_receiving`).
+    staged: Option<RunningConfig>,
 }
 
 /// The configuration state of a unit. Part of the unit's protocol state.
@@ -143,6 +147,18 @@ impl ConfigPlane {
 
     pub(super) fn rebase_back(&mut self, back: core::time::Duration) {
         self.channel.rebase_back(back);
+    }
+
+    /// A sync from the mate cut short (the mate unreachable or rebooted):
+    /// the running config stays as it was, not half replaced (a unit that
+    /// became the authority with half a config would send that half on).
+    /// The space differs from the mate's until a sync covers it, and this
+    /// unit asks for one, or sends its own once it is the authority.
+    fn abort_receiving(&mut self) {
+        if let Some(run) = self.sync.take_if(|r| r.direction == SyncDirection::Receiving) {
+            self.out_of_sync.insert(run.scope.unwrap_or(Space::System));
+            self.resync_needed = true;
+        }
     }
 }
 
@@ -478,6 +494,7 @@ impl Unit {
             scope: scope.clone(),
             lines_total: total,
             lines_done: 0,
+            staged: None,
         });
         if scope.is_none() {
             cp.synced_peer = cp.channel.peer_boot();
@@ -519,14 +536,17 @@ impl Unit {
                             "({role}) Configuration replication from mate ignored: this unit is active for group 1."
                         ),
                     );
-                    self.s.cp.sync = None;
+                    if self.s.cp.sync.as_ref().is_some_and(|r| r.direction == SyncDirection::Receiving) {
+                        self.s.cp.sync = None;
+                    }
                     return;
                 }
                 let cp = &mut self.s.cp;
+                let mut staged = cp.running.clone();
                 match &scope {
-                    None => cp.running_mut().clear_for_sync(),
+                    None => staged.clear_for_sync(),
                     Some(Space::Context(name)) => {
-                        let _ = cp.running_mut().apply(&Space::Context(name.clone()), "clear configure all");
+                        let _ = staged.apply(&Space::Context(name.clone()), "clear configure all");
                     }
                     Some(Space::System) => {}
                 }
@@ -534,12 +554,20 @@ impl Unit {
                 if scope.is_none() {
                     cp.resync_needed = false;
                 }
+                // A sync of this unit's own still under way is void: its
+                // remaining frames carry a configuration this one replaces,
+                // and the mate applies them after this sync is over. Once
+                // this unit is the authority again, the mate gets a new one.
+                if cp.sync.as_ref().is_some_and(|r| r.direction == SyncDirection::Sending) {
+                    cp.synced_peer = None;
+                }
                 cp.sync = Some(SyncRun {
                     id: sync_id,
                     direction: SyncDirection::Receiving,
                     scope,
                     lines_total: lines,
                     lines_done: 0,
+                    staged: Some(staged),
                 });
                 self.syslog(709_005, format!("({role}) Beginning configuration replication: Receiving from mate."));
                 if discarded > 0 {
@@ -559,9 +587,10 @@ impl Unit {
                     return;
                 };
                 run.lines_done = run.lines_done.saturating_add(lines.len() as u32);
+                let Some(staged) = run.staged.as_mut() else { return };
                 let mut failed = Vec::new();
                 for l in &lines {
-                    if let Err(e) = cp.running_mut().apply_sync_line(l) {
+                    if let Err(e) = staged.apply_sync_line(l) {
                         failed.push(format!("{}: {:?}: {e}", l.space, l.line));
                     }
                 }
@@ -571,9 +600,13 @@ impl Unit {
             }
             Control::ConfigSyncEnd { sync_id, lines, digest } => {
                 let cp = &mut self.s.cp;
-                let Some(run) = cp.sync.take_if(|r| r.id == sync_id && r.direction == SyncDirection::Receiving) else {
+                let Some(mut run) = cp.sync.take_if(|r| r.id == sync_id && r.direction == SyncDirection::Receiving)
+                else {
                     return;
                 };
+                if let Some(staged) = run.staged.take() {
+                    *cp.running_mut() = staged;
+                }
                 let whole = run.scope.is_none();
                 let ok = run.lines_done == lines && (!whole || cp.digest() == digest);
                 let space = run.scope.clone().unwrap_or(Space::System);
@@ -743,12 +776,7 @@ impl Unit {
             cp.synced_peer = None;
         }
         if split {
-            if let Some(run) = &cp.sync {
-                if run.direction == SyncDirection::Receiving {
-                    cp.sync = None;
-                    cp.out_of_sync.insert(Space::System);
-                }
-            }
+            cp.abort_receiving();
         }
         // A rebooted (or first heard) peer: what was queued for its previous
         // boot is void, and a sync with that boot is over; it gets a full sync.
@@ -756,11 +784,8 @@ impl Unit {
         if abandoned || cp.channel.peer_boot() != cp.channel_peer {
             if cp.channel_peer.is_some() {
                 cp.outbox.clear();
-                if let Some(run) = cp.sync.take() {
-                    if run.direction == SyncDirection::Receiving {
-                        cp.out_of_sync.insert(run.scope.unwrap_or(Space::System));
-                    }
-                }
+                cp.abort_receiving();
+                cp.sync = None;
             }
             cp.channel_peer = cp.channel.peer_boot();
         }
