@@ -376,7 +376,19 @@ impl Session {
     /// given for the others.
     pub fn open_lean(&mut self, path: Path<'_>, bytes: &[u8]) -> Result<Opened, AuthError> {
         let header = wire::decode_header(bytes)?;
-        let plain = self.key.is_none() && header.flags & FLAG_SEALED == 0 && header.sender != self.role;
+        let sealed = header.flags & FLAG_SEALED != 0;
+        if header.kind == wire::Kind::InterfaceHello && sealed && self.key.is_some() && header.sender != self.role {
+            // Read in place from the decrypted bytes, as `open_on` reads them.
+            return self.open_sealed(path, bytes, &header, |plain| {
+                Ok(match wire::decode_lean(plain)? {
+                    wire::Lean::InterfaceHello(header, hello) => {
+                        Opened::InterfaceHello { header, status: hello.status }
+                    }
+                    wire::Lean::Frame(frame) => Opened::Frame(frame),
+                })
+            });
+        }
+        let plain = self.key.is_none() && !sealed && header.sender != self.role;
         if !plain || header.kind != wire::Kind::InterfaceHello {
             return self.open_on(path, bytes).map(|frame| match frame.message {
                 Message::InterfaceHello(h) => Opened::InterfaceHello {
@@ -430,43 +442,51 @@ impl Session {
                 }
                 Ok(wire::decode(body)?)
             }
-            (true, true) => {
-                let Some((head, sealed)) = bytes.split_at_checked(HEADER_LEN).filter(|(_, s)| s.len() >= TAG_LEN)
-                else {
-                    return Err(AuthError::Truncated { len: bytes.len(), trailer: TAG_LEN });
-                };
-                if bytes.len() > wire::FRAME_LEN_MAX + TAG_LEN {
-                    return Err(DecodeError::FrameTooLong { len: bytes.len() }.into());
-                }
-                if self.retired.contains(&header.boot_nonce) {
-                    return Err(AuthError::Replay { seq: header.seq, boot: header.boot_nonce });
-                }
-                // A path first heard from gets its state only once a frame on
-                // it is accepted: a refused frame changes nothing.
-                let at = self.paths.iter().position(|p| path.is(&p.key));
-                let derived;
-                let cipher = match at.map(|at| &self.paths[at].cipher) {
-                    Some(Some(cipher)) => cipher,
-                    _ => match &self.key {
-                        Some(key) => {
-                            derived = key.cipher(&path.kdf_suffix());
-                            &derived
-                        }
-                        None => return Err(AuthError::UnexpectedSeal),
-                    },
-                };
-                let nonce = nonce(header.sender, header.boot_nonce, header.seq);
-                let payload =
-                    cipher.decrypt(&nonce, Payload { msg: sealed, aad: head }).map_err(|_| AuthError::Decryption)?;
-                let mut plain = Vec::with_capacity(HEADER_LEN + payload.len());
-                plain.extend_from_slice(head);
-                plain.extend_from_slice(&payload);
-                let frame = wire::decode(&plain)?;
-                let at = at.unwrap_or_else(|| self.path(path));
-                self.check_replay(at, header.boot_nonce, header.seq)?;
-                Ok(frame)
-            }
+            (true, true) => self.open_sealed(path, bytes, &header, wire::decode),
         }
+    }
+
+    /// The checks, decryption and replay window of a sealed frame (the
+    /// session is keyed), around `read`, which decodes the decrypted frame.
+    fn open_sealed<T>(
+        &mut self,
+        path: Path<'_>,
+        bytes: &[u8],
+        header: &Header,
+        read: impl FnOnce(&[u8]) -> Result<T, DecodeError>,
+    ) -> Result<T, AuthError> {
+        let Some((head, sealed)) = bytes.split_at_checked(HEADER_LEN).filter(|(_, s)| s.len() >= TAG_LEN) else {
+            return Err(AuthError::Truncated { len: bytes.len(), trailer: TAG_LEN });
+        };
+        if bytes.len() > wire::FRAME_LEN_MAX + TAG_LEN {
+            return Err(DecodeError::FrameTooLong { len: bytes.len() }.into());
+        }
+        if self.retired.contains(&header.boot_nonce) {
+            return Err(AuthError::Replay { seq: header.seq, boot: header.boot_nonce });
+        }
+        // A path first heard from gets its state only once a frame on
+        // it is accepted: a refused frame changes nothing.
+        let at = self.paths.iter().position(|p| path.is(&p.key));
+        let derived;
+        let cipher = match at.map(|at| &self.paths[at].cipher) {
+            Some(Some(cipher)) => cipher,
+            _ => match &self.key {
+                Some(key) => {
+                    derived = key.cipher(&path.kdf_suffix());
+                    &derived
+                }
+                None => return Err(AuthError::UnexpectedSeal),
+            },
+        };
+        let nonce = nonce(header.sender, header.boot_nonce, header.seq);
+        let payload = cipher.decrypt(&nonce, Payload { msg: sealed, aad: head }).map_err(|_| AuthError::Decryption)?;
+        let mut plain = Vec::with_capacity(HEADER_LEN + payload.len());
+        plain.extend_from_slice(head);
+        plain.extend_from_slice(&payload);
+        let frame = read(&plain)?;
+        let at = at.unwrap_or_else(|| self.path(path));
+        self.check_replay(at, header.boot_nonce, header.seq)?;
+        Ok(frame)
     }
 
     /// Only authenticated frames reach this point, so a new boot nonce is a
