@@ -13,7 +13,7 @@ use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
 use crate::workload::{Answer, Traffic, TrafficAction};
 use fover_protocol::flash::Flash;
 use fover_protocol::running::RunningConfig;
-use fover_protocol::unit::{Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
+use fover_protocol::unit::{Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit, default_running_config};
 use fover_protocol::wire::{self, Group, GroupState};
 use fover_protocol::{Instant, UnitConfig};
 use fover_traces::{Event as TEvent, Record};
@@ -142,6 +142,8 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
 pub struct Core {
     pub scenario: Scenario,
     pub configs: [UnitConfig; 2],
+    /// Each unit's [`default_running_config`] for the settings it was built from.
+    default_running: [Option<(UnitConfig, RunningConfig)>; 2],
     pub interfaces: Vec<String>,
     pub fabric: Fabric,
     pub clocks: [ClockModel; 2],
@@ -220,6 +222,7 @@ impl Core {
             checkers: Checkers::new(timing),
             scenario,
             configs,
+            default_running: [None, None],
             interfaces,
             fabric,
             clocks,
@@ -284,7 +287,16 @@ impl Core {
         }
         let nonce = self.rng.next_u64();
         let local = self.local(unit, t_ns);
-        let u = Unit::boot(self.configs[i].clone(), self.flashes[i].clone(), nonce, local)
+        // The running config a unit with an empty flash starts with depends
+        // on its settings only: built at its first such boot, kept for the
+        // next (a config it refuses is left for `Unit::boot` to refuse).
+        let fresh = self.flashes[i].startup(&wire::Space::System).is_none();
+        if fresh && self.default_running[i].as_ref().is_none_or(|(c, _)| *c != self.configs[i]) {
+            self.default_running[i] =
+                default_running_config(&self.configs[i]).ok().map(|running| (self.configs[i].clone(), running));
+        }
+        let default = self.default_running[i].as_ref().filter(|_| fresh).map(|(_, running)| running);
+        let u = Unit::boot_with_default(self.configs[i].clone(), self.flashes[i].clone(), nonce, local, default)
             .map_err(|e| format!("{unit}: {e}"))?;
         Ok((u, nonce))
     }

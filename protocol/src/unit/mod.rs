@@ -368,11 +368,28 @@ impl Unit {
     /// Powers a unit on with the flash it kept across the power cycle: its
     /// running config is the startup config there, or, with none saved,
     /// [`default_running_config`].
-    pub fn boot(mut config: UnitConfig, flash: Flash, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
+    pub fn boot(config: UnitConfig, flash: Flash, boot_nonce: u64, now: Instant) -> Result<Unit, ConfigError> {
+        Unit::boot_with_default(config, flash, boot_nonce, now, None)
+    }
+
+    /// [`Unit::boot`], given `default`, the [`default_running_config`] of
+    /// this `config` computed before (a harness booting the same unit many
+    /// times keeps it): the same unit, without building it again. A `default`
+    /// of another config is a bug of the caller (checked in debug builds).
+    pub fn boot_with_default(
+        mut config: UnitConfig,
+        flash: Flash,
+        boot_nonce: u64,
+        now: Instant,
+        default: Option<&crate::running::RunningConfig>,
+    ) -> Result<Unit, ConfigError> {
         config.validate()?;
         let serial = config.device().serial;
         let running = if flash.startup(&Space::System).is_some() {
             flash.boot().map_err(|e| ConfigError::Invalid { field: "startup-config", detail: e.to_string() })?
+        } else if let Some(default) = default {
+            debug_assert!(default_running_config(&config).as_ref() == Ok(default), "default of another config");
+            default.clone()
         } else {
             default_running_config(&config)?
         };
