@@ -1070,8 +1070,18 @@ impl Unit {
     }
 
     fn on_hello(&mut self, now: Instant, boot: u64, seq: u64, hello: UnitHello) {
-        if self.s.peer.boot == Some(boot) && (seq <= self.s.peer.hello_seq || seq < self.s.peer.request_frame_seq) {
-            return; // an older hello, late (or overtaken by a role request sent after it)
+        if self.s.peer.boot == Some(boot) && seq <= self.s.peer.hello_seq {
+            return; // an older hello, late
+        }
+        if self.s.peer.boot == Some(boot) && seq < self.s.peer.request_frame_seq {
+            // Overtaken by a role request sent after it: its states may be
+            // superseded, so they are not taken in. But it is the peer's
+            // current boot, heard on the failover link: the peer is alive and
+            // the link works. Ignoring that too left a unit that had marked
+            // the link failed suspended for as long as every hello was
+            // overtaken by the request resent with it (sweep seed 359675).
+            self.on_peer_heard_on_failover_link(now);
+            return;
         }
         self.stats.hellos_received += 1;
         if let Some(old) = self.s.peer.boot.filter(|b| *b != boot) {
@@ -1098,8 +1108,17 @@ impl Unit {
         let peer = &mut self.s.peer;
         peer.boot = Some(boot);
         peer.hello = Some(hello);
-        peer.last_hello_at = Some(now);
         peer.fresh = true;
+        self.on_peer_heard_on_failover_link(now);
+        self.settle_requests();
+    }
+
+    /// A hello of the peer's current boot arrived on the failover link (taken
+    /// in or not): a LAN test has passed, a failed link works again, and the
+    /// hold window starts again.
+    fn on_peer_heard_on_failover_link(&mut self, now: Instant) {
+        let peer = &mut self.s.peer;
+        peer.last_hello_at = Some(now);
         peer.failed = false;
         if self.s.lan_test.take().is_some() {
             self.s.timers.stop(Timer::LanTestVerdict);
@@ -1111,7 +1130,6 @@ impl Unit {
             self.push_event(Event::FailoverResumed);
         }
         self.s.timers.set(Timer::UnitHold, now + self.hold_window());
-        self.settle_requests();
     }
 
     /// The peer's hello carries a new boot nonce: what it was asked or
