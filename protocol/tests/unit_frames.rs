@@ -100,3 +100,49 @@ fn frames_hello_older_than_a_handover_does_not_flap_the_taker() {
     );
     expect_placement(&pair, "after failover active group 1", Some(S), Some(S)).unwrap();
 }
+
+/// An unkeyed frame from `sender`'s boot `boot` with sequence number `seq`.
+fn frame_with_seq(sender: fover_protocol::wire::Role, boot: u64, seq: u64, message: Message) -> Vec<u8> {
+    use fover_protocol::wire::{Frame, encode};
+    let mut bytes = encode(&Frame { sender, flags: 0, seq, boot_nonce: boot, message });
+    let crc = crc32fast::hash(&bytes);
+    bytes.extend_from_slice(&crc.to_be_bytes());
+    bytes
+}
+
+/// frames: a hello overtaken by a role request the peer sent after it is not
+/// taken in, but it still shows the peer alive on the failover link: a unit
+/// that had marked the link failed resumes failover. Ignoring it whole left
+/// the unit suspended for as long as the peer resent its request after each
+/// hello and each request overtook its hello (sweep seed 359675).
+#[test]
+fn frames_hello_overtaken_by_role_request_still_recovers_the_failover_link() {
+    use fover_protocol::unit::Event;
+    let mut pair = settled(1, None, |_| {}).unwrap();
+    pair.cut_both(Link::Failover);
+    pair.run_for(secs(4));
+    assert!(pair.unit(S).unwrap().is_suspended(), "the secondary did not mark the failover link failed");
+    pair.clear_events();
+    let boot = pair.unit(P).unwrap().boot_nonce();
+    // Far above every number the primary used on the failover link: the
+    // request (sent second) arrives first, then the hello sent before it.
+    let seq = 1 << 40;
+    let request = Message::Control {
+        channel_seq: 1 << 30,
+        body: Control::RoleRequest { group: G2, request: RoleRequestKind::WantVacant },
+    };
+    pair.inject(S, Link::Failover, &frame_with_seq(P, boot, seq + 1, request));
+    assert!(pair.unit(S).unwrap().is_suspended(), "a role request alone recovered the failover link");
+    pair.inject(
+        S,
+        Link::Failover,
+        &frame_with_seq(P, boot, seq, hello_saying(&pair, GroupState::Failed, GroupState::Failed)),
+    );
+    let s = pair.unit(S).unwrap();
+    assert!(!s.is_suspended(), "the overtaken hello did not show the failover link working");
+    assert!(pair.events_of(S).any(|e| *e == Event::FailoverLinkRecovered));
+    // Its states are superseded: not taken in.
+    assert_ne!(s.peer_group_state(G1), Some(GroupState::Failed), "the overtaken hello's states were taken in");
+    assert_eq!(pair.active_units(G1), vec![P]);
+    assert_eq!(pair.active_units(G2), vec![S]);
+}
