@@ -658,12 +658,24 @@ impl Unit {
             // The mate applied commands while split from this unit and asks
             // for this unit's configuration (see `cp_after_input`).
             Control::WriteStandby { space } => {
-                if self.is_authoritative(&space) && self.s.cp.sync.is_none() {
-                    let scope = match space {
-                        Space::System => None,
-                        s => Some(s),
-                    };
-                    self.start_full_sync(scope);
+                if !self.is_authoritative(&space) {
+                    return;
+                }
+                match &self.s.cp.sync {
+                    None => {
+                        let scope = match space {
+                            Space::System => None,
+                            s => Some(s),
+                        };
+                        self.start_full_sync(scope);
+                    }
+                    // A sync this unit sends is under way: the mate may have
+                    // taken it in before its split commands, so a fresh one
+                    // follows it (`cp_after_input`); dropping the request left
+                    // the mate's commands in place for good (sweep seed 66030).
+                    Some(run) if run.direction == SyncDirection::Sending => self.s.cp.resync_needed = true,
+                    // Receiving: the mate is sending its own configuration.
+                    Some(_) => {}
                 }
             }
             Control::Pairing(p) => {
