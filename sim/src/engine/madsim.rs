@@ -284,6 +284,26 @@ fn power_up(world: &World, handle: &Handle, nodes: &[NodeId; 2], unit: UnitName)
     handle.restart(nodes[unit.index()]);
 }
 
+/// Kills the nodes and aborts the tasks of a run when the supervisor ends:
+/// madsim never frees a task still pending when its runtime is dropped, and
+/// each seed leaked about 50 KB (a sweep of 100,000 madsim seeds grew to 5 GB).
+struct Teardown {
+    handle: Handle,
+    nodes: Vec<NodeId>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Teardown {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        for node in &self.nodes {
+            self.handle.kill(*node);
+        }
+    }
+}
+
 async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, String> {
     let core = Core::new(scenario.clone(), level, (0, 0))?;
     let world = World {
@@ -291,6 +311,7 @@ async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, St
         origin: sim_now(),
     };
     let handle = Handle::current();
+    let mut teardown = Teardown { handle: handle.clone(), nodes: Vec::new(), tasks: Vec::new() };
     let mut nodes = Vec::new();
     for unit in UnitName::BOTH {
         let w = world.clone();
@@ -303,12 +324,15 @@ async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, St
         nodes.push(node.id());
     }
     let nodes: [NodeId; 2] = [nodes[0], nodes[1]];
+    teardown.nodes.extend(nodes);
     let interval = Duration::from_millis((scenario.pair.interface_polltime_ms / 2).max(1));
     let w = world.clone();
-    handle.create_node().name("network").ip(NETWORK_IP).init(move || network_node(w.clone(), interval)).build();
+    let network =
+        handle.create_node().name("network").ip(NETWORK_IP).init(move || network_node(w.clone(), interval)).build();
+    teardown.nodes.push(network.id());
 
     let w = world.clone();
-    tokio::spawn(traffic_node(w));
+    teardown.tasks.push(tokio::spawn(traffic_node(w)));
 
     let end = world.origin + Duration::from_millis(scenario.duration_ms);
     for step in scenario.sorted_steps() {
@@ -334,12 +358,12 @@ async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, St
                 if let Some(ms) = reboot_after_ms {
                     let (w, h) = (world.clone(), handle.clone());
                     let epoch = world.lock().epoch[unit.index()];
-                    tokio::spawn(async move {
+                    teardown.tasks.push(tokio::spawn(async move {
                         sleep(Duration::from_millis(ms)).await;
                         if w.lock().epoch[unit.index()] == epoch {
                             power_up(&w, &h, &nodes, unit);
                         }
-                    });
+                    }));
                 }
             }
             UnitAction::EraseFlash(u) => world.lock().core.erase_flash(t, u),
