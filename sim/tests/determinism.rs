@@ -73,3 +73,18 @@ fn determinism_two_processes_write_byte_identical_traces() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A madsim run leaves nothing behind: every task still pending at the end
+/// (the units' socket tasks, the traffic node, a reboot after a crash) is
+/// killed or aborted. madsim never frees a pending task when its runtime is
+/// dropped, and a sweep grew by about 50 KB per seed before this held.
+#[cfg(madsim)]
+#[test]
+fn madsim_run_frees_its_world_when_it_ends() {
+    for seed in [1u64, 7, 42] {
+        let (_, scenario) = nemesis::draw(seed, &nemesis::Config::default());
+        let (outcome, leaked) = engine::madsim::run_leaves_world(&scenario, RecordLevel::NoFrames);
+        assert!(outcome.is_ok(), "seed {seed}: {outcome:?}");
+        assert!(!leaked, "seed {seed}: the run's world outlived its runtime (a task was left pending)");
+    }
+}

@@ -19,7 +19,7 @@ use madsim::runtime::{Handle, Runtime};
 use madsim::task::NodeId;
 use madsim::time::{Instant as SimInstant, sleep, sleep_until};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -304,12 +304,13 @@ impl Drop for Teardown {
     }
 }
 
-async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, String> {
+async fn supervise(scenario: Scenario, level: RecordLevel, probe: &mut Weak<Mutex<Shared>>) -> Result<Outcome, String> {
     let core = Core::new(scenario.clone(), level, (0, 0))?;
     let world = World {
         shared: Arc::new(Mutex::new(Shared { core, powered: [false; 2], epoch: [0; 2], controls: [None, None] })),
         origin: sim_now(),
     };
+    *probe = Arc::downgrade(&world.shared);
     let handle = Handle::current();
     let mut teardown = Teardown { handle: handle.clone(), nodes: Vec::new(), tasks: Vec::new() };
     let mut nodes = Vec::new();
@@ -446,10 +447,24 @@ async fn supervise(scenario: Scenario, level: RecordLevel) -> Result<Outcome, St
 
 /// Plays a scenario on the madsim world (one runtime, seeded with the scenario's seed).
 pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
+    run_probed(scenario, level).0
+}
+
+/// [`run`], and whether anything of the run's world outlived its runtime
+/// (a task left pending keeps it, and madsim never frees such a task).
+pub fn run_leaves_world(scenario: &Scenario, level: RecordLevel) -> (Result<Outcome, String>, bool) {
+    let (outcome, world) = run_probed(scenario, level);
+    (outcome, world.upgrade().is_some())
+}
+
+fn run_probed(scenario: &Scenario, level: RecordLevel) -> (Result<Outcome, String>, Weak<Mutex<Shared>>) {
     let mut config = madsim::Config::default();
     // Latency, loss and the rest come from the fabric; the simulated network adds its own small latency.
     config.net.packet_loss_rate = 0.0;
     let mut rt = Runtime::with_seed_and_config(scenario.seed, config);
     rt.set_time_limit(Duration::from_millis(scenario.duration_ms + 60_000));
-    rt.block_on(supervise(scenario.clone(), level))
+    let mut probe = Weak::new();
+    let outcome = rt.block_on(supervise(scenario.clone(), level, &mut probe));
+    drop(rt);
+    (outcome, probe)
 }
