@@ -591,12 +591,12 @@ impl Unit {
         self.observed_version
     }
 
-    /// A deterministic FNV-1a hash of all protocol state: configuration,
+    /// A deterministic hash (`StateHasher`) of all protocol state: configuration,
     /// session (sequence numbers, replay windows), groups and their history,
     /// peer view, timers, interface monitors. Output queues and statistics are
     /// left out, so a frame that is rejected leaves the digest unchanged.
     pub fn state_digest(&self) -> u64 {
-        let mut h = Fnv64::new();
+        let mut h = StateHasher::new();
         self.config.hash(&mut h);
         self.boot_nonce.hash(&mut h);
         self.session.hash_state(&mut h);
@@ -1565,7 +1565,7 @@ fn is_failover_frame(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == wire::MAGIC
 }
 
-use crate::stateful::Fnv64;
+use crate::stateful::StateHasher;
 
 /// Drains a unit after an input, as the drain contract requires: every frame
 /// to `transmit`, every event to `event`; returns the next deadline.
