@@ -62,6 +62,7 @@ pub struct SeedResult {
 /// A whole sweep.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// Every seed's result, without its coverage (merged into `coverage`).
     pub results: Vec<SeedResult>,
     pub coverage: Coverage,
     /// Seeds whose rerun gave another trace hash.
@@ -102,14 +103,30 @@ pub fn quiet_panics() {
     }));
 }
 
+/// Stack of a thread that runs seeds.
+const SEED_STACK: usize = 16 << 20;
+
 /// Runs one scenario, turning a panic into a `crash` outcome.
 pub fn run_caught(engine: EngineKind, scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
+    if engine == EngineKind::Fast {
+        // The fast engine keeps no state outside the run: it runs on the
+        // caller's thread. A fresh thread per seed cost a fifth of a sweep
+        // (thread start, and the allocator's fresh pages faulted in and zeroed).
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine::run(engine, scenario, level)));
+        return match r {
+            Ok(result) => result,
+            Err(e) => {
+                let at = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
+                Ok(crash_outcome(scenario, format!("{}{at}", crate::world::panic_text(&e))))
+            }
+        };
+    }
     let sc = scenario.clone();
-    // madsim (and hash-order determinism) want a fresh OS thread per seed.
+    // madsim wants a fresh OS thread per seed.
     #[allow(clippy::disallowed_methods)] // outside the simulation: one thread per seed
     let handle = std::thread::Builder::new()
         .name(format!("seed-{}", scenario.seed))
-        .stack_size(16 << 20)
+        .stack_size(SEED_STACK)
         .spawn(move || {
             let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine::run(engine, &sc, level)));
             r.map_err(|e| {
@@ -257,34 +274,53 @@ pub fn sweep(
     let results = Mutex::new(Vec::with_capacity(seeds.len()));
     let error = Mutex::new(None);
     let failures = AtomicU64::new(0);
+    let coverage = Mutex::new(Coverage::default());
     std::thread::scope(|scope| {
         for _ in 0..config.jobs.max(1) {
-            #[allow(clippy::disallowed_methods)] // worker threads outside the simulation
-            scope.spawn(|| {
-                loop {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    let Some(&seed) = seeds.get(i) else { break };
-                    match run_seed(seed, config) {
-                        Ok(r) => {
-                            if r.verdict != Verdict::Pass {
-                                failures.fetch_add(1, Ordering::Relaxed);
-                                if config.stop_on_failure {
-                                    stop.store(true, Ordering::Relaxed);
+            // Worker threads outside the simulation; the fast engine runs seeds
+            // on them (see `run_caught`), with the stack a seed thread had.
+            #[allow(clippy::disallowed_methods)]
+            let worker = std::thread::Builder::new().name("sweep-worker".into()).stack_size(SEED_STACK).spawn_scoped(
+                scope,
+                || {
+                    loop {
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                        let Some(&seed) = seeds.get(i) else { break };
+                        match run_seed(seed, config) {
+                            Ok(r) => {
+                                if r.verdict != Verdict::Pass {
+                                    failures.fetch_add(1, Ordering::Relaxed);
+                                    if config.stop_on_failure {
+                                        stop.store(true, Ordering::Relaxed);
+                                    }
                                 }
+                                progress(&r, failures.load(Ordering::Relaxed));
+                                // The coverage is merged now, not kept per seed: the
+                                // maps of a million seeds took 2.5 GB.
+                                let mut r = r;
+                                let mut reached = std::mem::take(&mut r.coverage);
+                                // Sometimes-properties count seeds that reached them, not hits.
+                                for v in reached.sometimes.values_mut() {
+                                    *v = 1;
+                                }
+                                coverage.lock().unwrap_or_else(|e| e.into_inner()).merge(&reached);
+                                results.lock().unwrap_or_else(|e| e.into_inner()).push(r);
                             }
-                            progress(&r, failures.load(Ordering::Relaxed));
-                            results.lock().unwrap_or_else(|e| e.into_inner()).push(r);
-                        }
-                        Err(e) => {
-                            *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("seed {seed}: {e}"));
-                            stop.store(true, Ordering::Relaxed);
+                            Err(e) => {
+                                *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("seed {seed}: {e}"));
+                                stop.store(true, Ordering::Relaxed);
+                            }
                         }
                     }
-                }
-            });
+                },
+            );
+            if let Err(e) = worker {
+                *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("cannot start a sweep worker: {e}"));
+                stop.store(true, Ordering::Relaxed);
+            }
         }
     });
     if let Some(e) = error.into_inner().unwrap_or_else(|e| e.into_inner()) {
@@ -292,15 +328,7 @@ pub fn sweep(
     }
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|r| r.seed);
-    let mut coverage = Coverage::default();
-    for r in &results {
-        // Sometimes-properties count seeds that reached them, not hits.
-        let mut reached = r.coverage.clone();
-        for v in reached.sometimes.values_mut() {
-            *v = 1;
-        }
-        coverage.merge(&reached);
-    }
+    let coverage = coverage.into_inner().unwrap_or_else(|e| e.into_inner());
     let interrupted = stop.load(Ordering::Relaxed) && results.len() < seeds.len() && !config.stop_on_failure;
     // Determinism: rerun a sample (and every failure) and compare trace hashes.
     let mut nondeterministic = Vec::new();
