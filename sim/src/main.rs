@@ -17,6 +17,7 @@ use fover_sim::nemesis::{self, Family};
 use fover_sim::scenario::Scenario;
 use fover_sim::sweep::{self, SweepConfig};
 use fover_sim::world::RecordLevel;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -317,9 +318,24 @@ fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, String> {
         results_path.display()
     );
     sweep::quiet_panics();
+    // Without a terminal (a log file, CI) the bar is hidden: a plain line every
+    // twentieth of the sweep instead, so a long sweep still shows it is moving.
+    let plain_every = (!std::io::stderr().is_terminal()).then(|| total.div_ceil(20).max(1));
+    let reported = std::sync::atomic::AtomicU64::new(0);
     let progress = |r: &sweep::SeedResult, failed: u64| {
         bar.inc(1);
         bar.set_message(format!("{failed} failed"));
+        if let Some(every) = plain_every {
+            let done = bar.position();
+            // Workers race here: the bucket counter makes each line print once.
+            if done / every > reported.fetch_max(done / every, Ordering::Relaxed) || done == total {
+                let secs = bar.elapsed().as_secs_f64();
+                eprintln!(
+                    "  {done}/{total} seeds, {failed} failed, {secs:.1} s, {:.1} seeds/s",
+                    done as f64 / secs.max(1e-9)
+                );
+            }
+        }
         if let Ok(line) = serde_json::to_string(r) {
             if json {
                 bar.suspend(|| println!("{line}"));
