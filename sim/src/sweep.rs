@@ -67,6 +67,8 @@ pub struct Summary {
     pub coverage: Coverage,
     /// Seeds whose rerun gave another trace hash.
     pub nondeterministic: Vec<u64>,
+    /// Seeds run a second time to compare trace hashes.
+    pub rechecked: usize,
     pub wall_secs: f64,
     pub interrupted: bool,
 }
@@ -334,6 +336,7 @@ pub fn sweep(
     let mut nondeterministic = Vec::new();
     let mut sample: Vec<&SeedResult> = results.iter().take(config.recheck as usize).collect();
     sample.extend(results.iter().filter(|r| r.verdict != Verdict::Pass).take(5));
+    let rechecked = sample.len();
     for r in sample {
         let (_, scenario) = scenario_for(r.seed, config);
         let again = run_caught(config.engine, &scenario, RecordLevel::NoFrames)?;
@@ -343,7 +346,14 @@ pub fn sweep(
     }
     nondeterministic.sort();
     nondeterministic.dedup();
-    Ok(Summary { results, coverage, nondeterministic, wall_secs: started.elapsed().as_secs_f64(), interrupted })
+    Ok(Summary {
+        results,
+        coverage,
+        nondeterministic,
+        rechecked,
+        wall_secs: started.elapsed().as_secs_f64(),
+        interrupted,
+    })
 }
 
 /// The summary table printed at the end of a sweep.
@@ -399,6 +409,10 @@ pub fn render_summary(summary: &Summary, config: &SweepConfig) -> String {
             "\nNONDETERMINISM: seeds {:?} gave another trace when run again\n",
             summary.nondeterministic
         ));
+    } else if summary.rechecked > 0 {
+        out.push_str(&format!("\ndeterminism: {} seeds run again gave the same traces\n", summary.rechecked));
+    } else {
+        out.push_str("\ndeterminism: not checked (--recheck 0)\n");
     }
     if !fails.is_empty() {
         out.push_str("\nfailures (first 20):\n");
