@@ -112,7 +112,7 @@ const SEED_STACK: usize = 16 << 20;
 pub fn run_caught(engine: EngineKind, scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
     if engine == EngineKind::Fast {
         // The fast engine keeps no state outside the run: it runs on the
-        // caller's thread. A fresh thread per seed cost a fifth of a sweep
+        // caller's thread. A fresh thread per seed cost a third of a sweep
         // (thread start, and the allocator's fresh pages faulted in and zeroed).
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine::run(engine, scenario, level)));
         return match r {
@@ -336,6 +336,8 @@ pub fn sweep(
     let mut nondeterministic = Vec::new();
     let mut sample: Vec<&SeedResult> = results.iter().take(config.recheck as usize).collect();
     sample.extend(results.iter().filter(|r| r.verdict != Verdict::Pass).take(5));
+    sample.sort_by_key(|r| r.seed);
+    sample.dedup_by_key(|r| r.seed);
     let rechecked = sample.len();
     for r in sample {
         let (_, scenario) = scenario_for(r.seed, config);
