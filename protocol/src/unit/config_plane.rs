@@ -539,6 +539,11 @@ impl Unit {
                     if self.s.cp.sync.as_ref().is_some_and(|r| r.direction == SyncDirection::Receiving) {
                         self.s.cp.sync = None;
                     }
+                    // The mate holds a configuration it took for the authority's:
+                    // it gets this unit's as soon as it shows group 1 not active
+                    // (a preempt that crossed the mate's sync left the mate's
+                    // split-time commands on it for good: sweep seed 1116517).
+                    self.s.cp.resync_needed = true;
                     return;
                 }
                 let cp = &mut self.s.cp;
