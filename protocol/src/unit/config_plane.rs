@@ -44,7 +44,7 @@ use crate::planted::PlantedBug;
 use crate::replication::{self, Classification, CommandKind, SyncDirection, SyncInProgress};
 use crate::running::RunningConfig;
 use crate::time::Instant;
-use crate::wire::{CHUNK_LINES_MAX, Control, Group, Message, Space};
+use crate::wire::{CHUNK_LINES_MAX, ConfigLine, Control, Group, Message, Space};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Syslog id of the heal discard ([fover]: the appliance has none).
@@ -750,23 +750,41 @@ impl Unit {
     /// mate has not confirmed reach it after the configuration it sent, so the
     /// mate will apply them on top of it; they apply here again too, or the two
     /// configs would differ (a command already in the sync applies as a no-op).
+    /// A context sync of this unit's (`write standby` in a context) still in
+    /// flight from its beginning reaches the mate the same way: it replaces
+    /// that context here again (sweep seed 1294926: the mate's context was
+    /// replaced by it after the full sync, and this unit kept the mate's).
     fn reapply_unacknowledged(&mut self) {
         let cp = &mut self.s.cp;
-        let pending: Vec<(Space, String)> = cp
-            .channel
-            .unacknowledged()
-            .chain(cp.outbox.iter())
-            .filter_map(|c| match c {
+        let pending: Vec<Control> = cp.channel.unacknowledged().chain(cp.outbox.iter()).cloned().collect();
+        // A context sync whose beginning is in flight: its context and lines so far.
+        let mut context_sync: Option<(u32, String, Vec<ConfigLine>)> = None;
+        for c in pending {
+            match c {
                 Control::CommandReplication { space, line, .. }
-                    if replication::command_kind(line) == CommandKind::Config =>
+                    if replication::command_kind(&line) == CommandKind::Config =>
                 {
-                    Some((space.clone(), line.clone()))
+                    let _ = cp.running_mut().apply(&space, &line);
                 }
-                _ => None,
-            })
-            .collect();
-        for (space, line) in pending {
-            let _ = cp.running_mut().apply(&space, &line);
+                Control::ConfigSyncBegin { sync_id, scope: Space::Context(name), .. } => {
+                    context_sync = Some((sync_id, name, Vec::new()));
+                }
+                Control::ConfigSyncChunk { sync_id, lines, .. } => {
+                    if let Some((_, _, so_far)) = context_sync.as_mut().filter(|(id, _, _)| *id == sync_id) {
+                        so_far.extend(lines);
+                    }
+                }
+                Control::ConfigSyncEnd { sync_id, .. } => {
+                    if let Some((_, name, lines)) = context_sync.take_if(|(id, _, _)| *id == sync_id) {
+                        let running = cp.running_mut();
+                        let _ = running.apply(&Space::Context(name), "clear configure all");
+                        for l in &lines {
+                            let _ = running.apply_sync_line(l);
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
     }
 
