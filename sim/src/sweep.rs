@@ -108,39 +108,43 @@ pub fn quiet_panics() {
 /// Stack of a thread that runs seeds.
 const SEED_STACK: usize = 16 << 20;
 
+/// Runs one scenario on this thread; a panic comes back as its text and location.
+fn run_catching(
+    engine: EngineKind,
+    scenario: &Scenario,
+    level: RecordLevel,
+) -> Result<Result<Outcome, String>, String> {
+    catching(|| engine::run(engine, scenario, level))
+}
+
+fn catching<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
+        let at = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
+        format!("{}{at}", crate::world::panic_text(&e))
+    })
+}
+
 /// Runs one scenario, turning a panic into a `crash` outcome.
 pub fn run_caught(engine: EngineKind, scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
-    if engine == EngineKind::Fast {
+    let caught = if engine == EngineKind::Fast {
         // The fast engine keeps no state outside the run: it runs on the
         // caller's thread. A fresh thread per seed cost a third of a sweep
         // (thread start, and the allocator's fresh pages faulted in and zeroed).
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine::run(engine, scenario, level)));
-        return match r {
-            Ok(result) => result,
-            Err(e) => {
-                let at = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
-                Ok(crash_outcome(scenario, format!("{}{at}", crate::world::panic_text(&e))))
-            }
-        };
-    }
-    let sc = scenario.clone();
-    // madsim wants a fresh OS thread per seed.
-    #[allow(clippy::disallowed_methods)] // outside the simulation: one thread per seed
-    let handle = std::thread::Builder::new()
-        .name(format!("seed-{}", scenario.seed))
-        .stack_size(SEED_STACK)
-        .spawn(move || {
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine::run(engine, &sc, level)));
-            r.map_err(|e| {
-                let at = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
-                format!("{}{at}", crate::world::panic_text(&e))
-            })
-        })
-        .map_err(|e| format!("cannot start a seed thread: {e}"))?;
-    match handle.join() {
-        Ok(Ok(result)) => result,
-        Ok(Err(panic)) => Ok(crash_outcome(scenario, panic)),
-        Err(_) => Ok(crash_outcome(scenario, "the seed thread died".into())),
+        run_catching(engine, scenario, level)
+    } else {
+        let sc = scenario.clone();
+        // madsim wants a fresh OS thread per seed.
+        #[allow(clippy::disallowed_methods)] // outside the simulation: one thread per seed
+        let handle = std::thread::Builder::new()
+            .name(format!("seed-{}", scenario.seed))
+            .stack_size(SEED_STACK)
+            .spawn(move || run_catching(engine, &sc, level))
+            .map_err(|e| format!("cannot start a seed thread: {e}"))?;
+        handle.join().unwrap_or_else(|_| Err("the seed thread died".into()))
+    };
+    match caught {
+        Ok(result) => result,
+        Err(panic) => Ok(crash_outcome(scenario, panic)),
     }
 }
 
@@ -448,4 +452,27 @@ pub fn render_summary(summary: &Summary, config: &SweepConfig) -> String {
     };
     out.push_str(&format!("\n{status}\n"));
     out
+}
+
+#[cfg(test)]
+mod crash_tests {
+    use super::*;
+
+    /// A panic in a run becomes a crash outcome that names the panic and where it happened,
+    /// on the caller's thread as on a seed thread.
+    #[test]
+    fn a_panic_becomes_a_crash_outcome_with_its_location() {
+        let previous = std::panic::take_hook();
+        quiet_panics();
+        let caught = catching(|| -> u32 { panic!("planted panic") });
+        let Err(text) = caught else { panic!("the panic was not caught") };
+        assert!(text.contains("planted panic") && text.contains("sweep.rs"), "{text}");
+        let (_, scenario) = crate::nemesis::draw(1, &crate::nemesis::Config::default());
+        let outcome = crash_outcome(&scenario, text);
+        assert_eq!(outcome.verdict, Verdict::Crash);
+        #[allow(clippy::disallowed_methods)] // a test thread, outside the simulation
+        let on_thread = std::thread::spawn(|| catching(|| -> u32 { panic!("on a thread") })).join();
+        std::panic::set_hook(previous);
+        assert!(matches!(on_thread, Ok(Err(t)) if t.contains("on a thread")));
+    }
 }
