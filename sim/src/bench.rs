@@ -5,6 +5,7 @@
 //! Outside the simulation: reads the wall clock and starts OS threads.
 
 use crate::engine::EngineKind;
+use crate::error::RunError;
 use crate::nemesis::{self, Family};
 use crate::scenario::Scenario;
 use crate::world::RecordLevel;
@@ -48,11 +49,11 @@ pub fn measure(
     level: RecordLevel,
     jobs: usize,
     runs: u64,
-) -> Result<BenchRow, String> {
+) -> Result<BenchRow, RunError> {
     #[allow(clippy::disallowed_methods)] // wall clock: this is the benchmark
     let started = std::time::Instant::now();
     let next = std::sync::atomic::AtomicU64::new(0);
-    let totals = std::sync::Mutex::new((0u64, 0u64, 0u64, None::<String>));
+    let totals = std::sync::Mutex::new((0u64, 0u64, 0u64, None::<RunError>));
     std::thread::scope(|s| {
         for _ in 0..jobs {
             #[allow(clippy::disallowed_methods)] // worker threads outside the simulation
@@ -117,7 +118,7 @@ pub fn run_all(
     runs: u64,
     engines: &[EngineKind],
     only: &[Only],
-) -> Result<Vec<BenchRow>, String> {
+) -> Result<Vec<BenchRow>, RunError> {
     let scenario = standard_scenario(seed, minutes, false);
     let wanted = |o: Only| only.is_empty() || only.contains(&o);
     let mut rows = Vec::new();

@@ -12,6 +12,7 @@ pub mod bench;
 pub mod checker;
 pub mod clock;
 pub mod engine;
+pub mod error;
 pub mod fabric;
 pub mod nemesis;
 pub mod pair;

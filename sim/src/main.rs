@@ -13,6 +13,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Args, Parser, Subcommand};
 use fover_sim::checker::Verdict;
 use fover_sim::engine::EngineKind;
+use fover_sim::error::{EXIT_CODES_HELP, Error, Exit, WriteError};
 use fover_sim::nemesis::{self, Family};
 use fover_sim::scenario::Scenario;
 use fover_sim::sweep::{self, SweepConfig};
@@ -24,7 +25,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Parser)]
-#[command(name = "fover", version, about = "Deterministic simulation of an Active/Active failover pair under faults", long_about = None)]
+#[command(
+    name = "fover",
+    version,
+    about = "Deterministic simulation of an Active/Active failover pair under faults",
+    long_about = None,
+    after_help = EXIT_CODES_HELP
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -151,7 +158,7 @@ enum Cmd {
         plant: Option<fover_protocol::planted::PlantedBug>,
     },
     /// Run a trace's scenario again (engine and planted bug from its header) and compare
-    /// record by record: `identical`, or the first divergence (exit status 1).
+    /// record by record: `identical` (exit status 0), or the first divergence (exit status 1).
     Replay {
         /// A trace file (JSON lines), e.g. fover-out/seed-7.trace.jsonl.
         trace: PathBuf,
@@ -230,20 +237,20 @@ fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     Ok((k, n))
 }
 
-fn check_engine(engine: EngineKind) -> Result<(), String> {
+fn check_engine(engine: EngineKind) -> Result<(), Error> {
     if engine.available() {
         Ok(())
     } else {
-        Err("the madsim engine needs a --cfg madsim build: run it as `cargo sim ...`".into())
+        Err(Error::Usage("the madsim engine needs a --cfg madsim build: run it as `cargo sim ...`".into()))
     }
 }
 
-fn check_plant(plant: Option<fover_protocol::planted::PlantedBug>) -> Result<(), String> {
+fn check_plant(plant: Option<fover_protocol::planted::PlantedBug>) -> Result<(), Error> {
     if plant.is_some() && !fover_sim::replay::bugs_compiled_in() {
-        return Err(
+        return Err(Error::Usage(
             "--plant needs a build with the planted-bugs feature (e.g. `cargo sim` with `--features planted-bugs`)"
                 .into(),
-        );
+        ));
     }
     Ok(())
 }
@@ -272,7 +279,7 @@ fn print_timeline(records: &[fover_traces::Record]) {
     }
 }
 
-fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, String> {
+fn cmd_sweep(args: SweepArgs) -> Result<Exit, Error> {
     let SweepArgs { seeds, start, jobs, shard, out, json, recheck, require_coverage, stop_on_failure, nemesis } = args;
     check_engine(nemesis.engine)?;
     check_plant(nemesis.plant)?;
@@ -289,18 +296,19 @@ fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, String> {
         planted_bug: nemesis.plant,
         stop_on_failure,
     };
-    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    std::fs::create_dir_all(&out).map_err(|e| WriteError::new(&out, e))?;
     let results_path = out.join("results.jsonl");
-    let results_file = std::sync::Mutex::new(
-        std::fs::File::create(&results_path).map_err(|e| format!("{}: {e}", results_path.display()))?,
-    );
+    let results_file =
+        std::sync::Mutex::new(std::fs::File::create(&results_path).map_err(|e| WriteError::new(&results_path, e))?);
+    // The first failure to write a result: the sweep goes on, and exits with it.
+    let write_error = std::sync::Mutex::new(None::<std::io::Error>);
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
         // A second Ctrl-C kills the process as usual.
         let _ = ctrlc::set_handler(move || {
             if stop.swap(true, Ordering::SeqCst) {
-                std::process::exit(130);
+                std::process::exit(Exit::Interrupted.code().into());
             }
         });
     }
@@ -342,7 +350,9 @@ fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, String> {
             }
             use std::io::Write;
             let mut f = results_file.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = writeln!(f, "{line}");
+            if let Err(e) = writeln!(f, "{line}") {
+                write_error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+            }
         }
         if r.verdict != Verdict::Pass {
             bar.suspend(|| {
@@ -359,8 +369,14 @@ fn cmd_sweep(args: SweepArgs) -> Result<ExitCode, String> {
     let summary = sweep::sweep(&config, &stop, &progress)?;
     bar.finish_and_clear();
     eprint!("{}", sweep::render_summary(&summary, &config));
+    if let Some(e) = write_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(WriteError::new(results_path, e).into());
+    }
+    if summary.interrupted {
+        return Ok(Exit::Interrupted);
+    }
     let coverage_ok = !require_coverage || summary.coverage.missing().is_empty();
-    Ok(if summary.passed() && coverage_ok && !summary.interrupted { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(Exit::verdict(summary.passed() && coverage_ok))
 }
 
 fn sweep_total(config: &SweepConfig) -> u64 {
@@ -370,7 +386,7 @@ fn sweep_total(config: &SweepConfig) -> u64 {
     }
 }
 
-fn cmd_run(seed: u64, trace: Option<PathBuf>, verbose: bool, nemesis: NemesisArgs) -> Result<ExitCode, String> {
+fn cmd_run(seed: u64, trace: Option<PathBuf>, verbose: bool, nemesis: NemesisArgs) -> Result<Exit, Error> {
     check_engine(nemesis.engine)?;
     check_plant(nemesis.plant)?;
     let config = SweepConfig {
@@ -411,15 +427,15 @@ fn cmd_run(seed: u64, trace: Option<PathBuf>, verbose: bool, nemesis: NemesisArg
             println!("verdict: {} {} at {} ms: {}", v.verdict.as_str(), v.property, v.t_ns / 1_000_000, v.message)
         }
     }
-    Ok(if outcome.verdict == Verdict::Pass { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(Exit::verdict(outcome.verdict == Verdict::Pass))
 }
 
-fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut out = Vec::new();
     for p in paths {
         if p.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| format!("{}: {e}", p.display()))?
+                .map_err(|source| Error::ListFolder { path: p.clone(), source })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "toml"))
                 .collect();
@@ -438,14 +454,14 @@ fn cmd_scenario(
     trace_dir: Option<PathBuf>,
     verbose: bool,
     plant: Option<fover_protocol::planted::PlantedBug>,
-) -> Result<ExitCode, String> {
+) -> Result<Exit, Error> {
     check_engine(engine)?;
     check_plant(plant)?;
     let files = collect_files(&files)?;
     // Parse everything first: a bad file stops the run before anything runs.
     let mut scenarios = Vec::new();
     for f in &files {
-        let mut scenario = Scenario::load(f).map_err(|e| e.to_string())?;
+        let mut scenario = Scenario::load(f)?;
         scenario.planted_bug = plant;
         scenarios.push((f.clone(), scenario));
     }
@@ -482,7 +498,7 @@ fn cmd_scenario(
         failed += usize::from(!ok);
     }
     println!("{} scenarios: {} passed, {} failed", scenarios.len(), scenarios.len() - failed, failed);
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(Exit::verdict(failed == 0))
 }
 
 fn cmd_bench(
@@ -492,7 +508,7 @@ fn cmd_bench(
     engines: Vec<EngineKind>,
     only: Vec<fover_sim::bench::Only>,
     json: bool,
-) -> Result<ExitCode, String> {
+) -> Result<Exit, Error> {
     let engines: Vec<EngineKind> = if engines.is_empty() {
         [EngineKind::Fast, EngineKind::Madsim].into_iter().filter(|e| e.available()).collect()
     } else {
@@ -509,21 +525,20 @@ fn cmd_bench(
     print!("{}", fover_sim::bench::render(&rows, minutes));
     if json {
         for r in &rows {
-            println!("{}", serde_json::to_string(r).map_err(|e| e.to_string())?);
+            let line = serde_json::to_string(r).map_err(|e| Error::Internal(format!("a bench row as JSON: {e}")))?;
+            print_text(&format!("{line}\n"))?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Pass)
 }
 
-fn cmd_replay(trace: PathBuf, until_ns: Option<u64>) -> Result<ExitCode, String> {
-    use fover_sim::replay::{self, ReplayError};
+fn cmd_replay(trace: PathBuf, until_ns: Option<u64>) -> Result<Exit, Error> {
+    let (header, records) = fover_traces::io::read_file(&trace).map_err(Error::Trace)?;
     sweep::quiet_panics();
-    let report = replay::replay_file(&trace, until_ns).map_err(|e| match e {
-        ReplayError::Read(text) => text,
-        e => format!("{}: {e}", trace.display()),
-    })?;
+    let report =
+        fover_sim::replay::replay(&header, &records, until_ns).map_err(|source| Error::Replay { trace, source })?;
     print_text(&report.render())?;
-    Ok(if report.identical() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(Exit::verdict(report.identical()))
 }
 
 fn cmd_shrink(
@@ -532,12 +547,12 @@ fn cmd_shrink(
     max_runs: u32,
     margin_ms: u64,
     engines: Vec<EngineKind>,
-) -> Result<ExitCode, String> {
+) -> Result<Exit, Error> {
     use fover_sim::shrink;
     for e in &engines {
         check_engine(*e)?;
     }
-    let (header, records) = fover_traces::io::read_file(&trace)?;
+    let (header, records) = fover_traces::io::read_file(&trace).map_err(Error::Trace)?;
     let out = out.unwrap_or_else(|| shrink::default_out(&trace));
     let recorded = records.iter().rev().find_map(|r| match &r.event {
         fover_traces::Event::Verdict { verdict, property, .. } => {
@@ -555,7 +570,8 @@ fn cmd_shrink(
     ))?;
     sweep::quiet_panics();
     let options = shrink::Options { max_runs, margin_ms, also: engines };
-    let shrunk = shrink::shrink_trace(&header, &records, &options).map_err(|e| format!("{}: {e}", trace.display()))?;
+    let shrunk = shrink::shrink_trace(&header, &records, &options)
+        .map_err(|source| Error::Shrink { trace: trace.clone(), source })?;
     let scenario_file = shrunk.write(&trace, &out)?;
     let plant = shrunk.scenario.planted_bug.map(|b| format!(" --plant {b}")).unwrap_or_default();
     print_text(&format!(
@@ -565,41 +581,58 @@ fn cmd_shrink(
         scenario_file.display(),
         scenario_file.display()
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Pass)
 }
 
 /// Prints text; a closed pipe (`fover trace show ... | head`) ends quietly.
-fn print_text(text: &str) -> Result<(), String> {
+fn print_text(text: &str) -> Result<(), Error> {
     use std::io::Write;
     match std::io::stdout().lock().write_all(text.as_bytes()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(format!("stdout: {e}")),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Stdout(e)),
         _ => Ok(()),
     }
 }
 
-fn cmd_trace(command: TraceCmd) -> Result<ExitCode, String> {
+fn cmd_trace(command: TraceCmd) -> Result<Exit, Error> {
     use fover_traces::render::{self, Filter};
     match command {
         TraceCmd::Show { trace, unit, group, kind, from_ns, to_ns } => {
             let filter = Filter { unit, group, kinds: kind, from_ns, to_ns };
-            filter.validate()?;
-            let (header, records) = fover_traces::io::read_file(&trace)?;
-            print_text(&render::timeline::render(&header, &records, &filter)?)?;
+            filter.validate().map_err(Error::Usage)?;
+            let (header, records) = fover_traces::io::read_file(&trace).map_err(Error::Trace)?;
+            print_text(&render::timeline::render(&header, &records, &filter).map_err(Error::Usage)?)?;
         }
         TraceCmd::Html { trace, out } => {
-            let (header, records) = fover_traces::io::read_file(&trace)?;
+            let (header, records) = fover_traces::io::read_file(&trace).map_err(Error::Trace)?;
             let out = out.unwrap_or_else(|| trace.with_extension("html"));
-            std::fs::write(&out, render::html::render(&header, &records))
-                .map_err(|e| format!("{}: {e}", out.display()))?;
+            std::fs::write(&out, render::html::render(&header, &records)).map_err(|e| WriteError::new(&out, e))?;
             print_text(&format!("wrote {} ({} records)\n", out.display(), records.len()))?;
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Pass)
 }
 
+/// Exit codes: see [`fover_sim::error::code`] and `fover --help`.
 fn main() -> ExitCode {
+    // Usage errors exit with clap's status 2 (`Exit::BadInput`), `--help` with 0.
     let cli = Cli::parse();
-    let result = match cli.command {
+    if !matches!(cli.command, Cmd::Sweep(_)) {
+        // The sweep stops at Ctrl-C and prints its summary; anything else just ends.
+        let _ = ctrlc::set_handler(|| std::process::exit(Exit::Interrupted.code().into()));
+    }
+    // A panic outside a run (a run's own panic is its `crash` verdict) is the harness's.
+    let result = sweep::catching(|| run(cli)).unwrap_or_else(|panic| Err(Error::Internal(format!("panic: {panic}"))));
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) => {
+            eprintln!("fover: error: {e}");
+            e.exit().into()
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<Exit, Error> {
+    match cli.command {
         Cmd::Sweep(args) => cmd_sweep(args),
         Cmd::Run { seed, trace, verbose, nemesis } => cmd_run(seed, trace, verbose, nemesis),
         Cmd::Bench { minutes, runs, seed, engine, only, json } => cmd_bench(minutes, runs, seed, engine, only, json),
@@ -611,12 +644,5 @@ fn main() -> ExitCode {
             cmd_shrink(trace, out, max_runs, margin_ms, engines)
         }
         Cmd::Trace { command } => cmd_trace(command),
-    };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("fover: error: {e}");
-            ExitCode::from(2)
-        }
     }
 }

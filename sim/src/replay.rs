@@ -13,6 +13,7 @@
 //! ```
 
 use crate::engine::EngineKind;
+use crate::error::RunError;
 use crate::fabric::MS;
 use crate::scenario::Scenario;
 use crate::schedule::{Step, UnitName};
@@ -46,7 +47,7 @@ pub enum ReplayError {
     )]
     BugsNotCompiled(PlantedBug),
     #[error("running the scenario: {0}")]
-    Run(String),
+    Run(#[source] RunError),
 }
 
 /// Whether this build's protocol crate has the planted-bug switches compiled in.

@@ -178,8 +178,8 @@ impl Scenario {
     }
 
     /// The TOML text of this scenario.
-    pub fn to_toml(&self) -> Result<String, String> {
-        toml::to_string(self).map_err(|e| e.to_string())
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string(self)
     }
 
     /// Checks everything that can be checked before running.

@@ -29,6 +29,7 @@
 
 use crate::checker::{Verdict, Violation, property};
 use crate::engine::{EngineKind, Outcome};
+use crate::error::{Error, RunError, WriteError};
 use crate::fabric::MS;
 use crate::replay::{self, ReplayError};
 use crate::scenario::Scenario;
@@ -99,7 +100,11 @@ pub enum ShrinkError {
     #[error("the run now fails with {now}, not {recorded} as in the trace (the code changed since the trace?)")]
     DifferentFailure { recorded: String, now: String },
     #[error("running the scenario: {0}")]
-    Run(String),
+    Run(#[source] RunError),
+    #[error(
+        "the shrunk scenario did not fail the same way when recorded (verdict {verdict}): the engine is not deterministic"
+    )]
+    Nondeterministic { verdict: String },
     #[error("the {engine} engine is not in this build: use `cargo sim shrink ...` (a --cfg madsim build)")]
     EngineUnavailable { engine: &'static str },
     #[error("on the {engine} engine the schedule {outcome}: there is nothing to shrink on both engines")]
@@ -510,10 +515,7 @@ pub fn shrink_scenario(
     let outcome = sweep::run_caught(engine, &best, RecordLevel::Full).map_err(ShrinkError::Run)?;
     search.runs += 1;
     let Some(violation) = outcome.violation.clone().filter(|_| Failure::of(&outcome).as_ref() == Some(&target)) else {
-        return Err(ShrinkError::Run(format!(
-            "the shrunk scenario did not fail the same way when recorded (verdict {}): the engine is not deterministic",
-            outcome.verdict.as_str()
-        )));
+        return Err(ShrinkError::Nondeterministic { verdict: outcome.verdict.as_str().to_owned() });
     };
     Ok(Shrunk {
         engine,
@@ -562,7 +564,7 @@ pub fn scenario_path(out: &Path) -> PathBuf {
 
 impl Shrunk {
     /// The scenario file's text: a comment saying where it came from and how to run it, then the TOML.
-    pub fn scenario_file(&self, from: &str, file_name: &str) -> Result<String, String> {
+    pub fn scenario_file(&self, from: &str, file_name: &str) -> Result<String, toml::ser::Error> {
         let plant = self.scenario.planted_bug.map(|b| format!(" --plant {b}")).unwrap_or_default();
         let build = if plant.is_empty() { "" } else { " (in a build with --features planted-bugs)" };
         let engine = match self.engine {
@@ -588,14 +590,16 @@ impl Shrunk {
     }
 
     /// Writes the shrunk trace to `out` and the scenario file beside it; returns the scenario file's path.
-    pub fn write(&self, from: &Path, out: &Path) -> Result<PathBuf, String> {
+    pub fn write(&self, from: &Path, out: &Path) -> Result<PathBuf, Error> {
         let toml_path = scenario_path(out);
         let file_name = toml_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let text = self.scenario_file(&from.display().to_string(), &file_name)?;
+        let text = self
+            .scenario_file(&from.display().to_string(), &file_name)
+            .map_err(|e| Error::Internal(format!("the shrunk scenario as TOML: {e}")))?;
         if let Some(dir) = toml_path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir).map_err(|e| WriteError::new(dir, e))?;
         }
-        std::fs::write(&toml_path, text).map_err(|e| format!("{}: {e}", toml_path.display()))?;
+        std::fs::write(&toml_path, text).map_err(|e| WriteError::new(&toml_path, e))?;
         let header = sweep::trace_header(self.engine, None, &self.scenario, Some(&toml_path.display().to_string()));
         sweep::write_trace(out, &header, &self.outcome)?;
         Ok(toml_path)

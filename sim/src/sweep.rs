@@ -6,6 +6,7 @@
 
 use crate::checker::{Coverage, Verdict};
 use crate::engine::{self, EngineKind, Outcome};
+use crate::error::{Error, RunError, WriteError};
 use crate::nemesis::{self, Family, Options};
 use crate::scenario::Scenario;
 use crate::world::RecordLevel;
@@ -70,7 +71,10 @@ pub struct Summary {
     /// Seeds run a second time to compare trace hashes.
     pub rechecked: usize,
     pub wall_secs: f64,
+    /// Stopped (Ctrl-C) before every seed ran.
     pub interrupted: bool,
+    /// Seeds the sweep was to run (`results` holds fewer when it was interrupted).
+    pub total: usize,
 }
 
 impl Summary {
@@ -108,16 +112,16 @@ pub fn quiet_panics() {
 /// Stack of a thread that runs seeds.
 const SEED_STACK: usize = 16 << 20;
 
-/// Runs one scenario on this thread; a panic comes back as its text and location.
-fn run_catching(
-    engine: EngineKind,
-    scenario: &Scenario,
-    level: RecordLevel,
-) -> Result<Result<Outcome, String>, String> {
-    catching(|| engine::run(engine, scenario, level))
+/// Runs one scenario on this thread, turning a panic into a `crash` outcome.
+fn run_catching(engine: EngineKind, scenario: &Scenario, level: RecordLevel) -> Result<Outcome, RunError> {
+    match catching(|| engine::run(engine, scenario, level)) {
+        Ok(result) => result.map_err(RunError::Engine),
+        Err(panic) => Ok(crash_outcome(scenario, panic)),
+    }
 }
 
-fn catching<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+/// Runs `f`; a panic comes back as its text and where it happened (with [`quiet_panics`]).
+pub fn catching<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|e| {
         let at = PANIC_AT.with(|p| p.borrow_mut().take()).unwrap_or_default();
         format!("{}{at}", crate::world::panic_text(&e))
@@ -125,8 +129,8 @@ fn catching<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 }
 
 /// Runs one scenario, turning a panic into a `crash` outcome.
-pub fn run_caught(engine: EngineKind, scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
-    let caught = if engine == EngineKind::Fast {
+pub fn run_caught(engine: EngineKind, scenario: &Scenario, level: RecordLevel) -> Result<Outcome, RunError> {
+    if engine == EngineKind::Fast {
         // The fast engine keeps no state outside the run: it runs on the
         // caller's thread. A fresh thread per seed cost a third of a sweep
         // (thread start, and the allocator's fresh pages faulted in and zeroed).
@@ -139,12 +143,8 @@ pub fn run_caught(engine: EngineKind, scenario: &Scenario, level: RecordLevel) -
             .name(format!("seed-{}", scenario.seed))
             .stack_size(SEED_STACK)
             .spawn(move || run_catching(engine, &sc, level))
-            .map_err(|e| format!("cannot start a seed thread: {e}"))?;
-        handle.join().unwrap_or_else(|_| Err("the seed thread died".into()))
-    };
-    match caught {
-        Ok(result) => result,
-        Err(panic) => Ok(crash_outcome(scenario, panic)),
+            .map_err(RunError::Thread)?;
+        handle.join().unwrap_or(Err(RunError::ThreadDied))
     }
 }
 
@@ -218,13 +218,13 @@ pub fn trace_header(engine: EngineKind, options: Option<&Options>, scenario: &Sc
 }
 
 /// Writes a trace file.
-pub fn write_trace(path: &Path, header: &Header, outcome: &Outcome) -> Result<(), String> {
+pub fn write_trace(path: &Path, header: &Header, outcome: &Outcome) -> Result<(), WriteError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| WriteError::new(dir, e))?;
     }
-    let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = std::fs::File::create(path).map_err(|e| WriteError::new(path, e))?;
     fover_traces::io::write_trace(std::io::BufWriter::new(file), header, &outcome.records)
-        .map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| WriteError::new(path, e))
 }
 
 fn seed_list(config: &SweepConfig) -> Vec<u64> {
@@ -237,7 +237,7 @@ fn seed_list(config: &SweepConfig) -> Vec<u64> {
 }
 
 /// Runs one seed of a sweep and, when it fails, its full trace.
-pub fn run_seed(seed: u64, config: &SweepConfig) -> Result<SeedResult, String> {
+pub fn run_seed(seed: u64, config: &SweepConfig) -> Result<SeedResult, Error> {
     let (options, scenario) = scenario_for(seed, config);
     let outcome = run_caught(config.engine, &scenario, RecordLevel::NoFrames)?;
     let mut result = SeedResult {
@@ -272,7 +272,7 @@ pub fn sweep(
     config: &SweepConfig,
     stop: &AtomicBool,
     progress: &(dyn Fn(&SeedResult, u64) + Sync),
-) -> Result<Summary, String> {
+) -> Result<Summary, Error> {
     #[allow(clippy::disallowed_methods)] // wall clock for throughput only
     let started = std::time::Instant::now();
     let seeds = seed_list(config);
@@ -316,7 +316,8 @@ pub fn sweep(
                                 results.lock().unwrap_or_else(|e| e.into_inner()).push(r);
                             }
                             Err(e) => {
-                                *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("seed {seed}: {e}"));
+                                *error.lock().unwrap_or_else(|e| e.into_inner()) =
+                                    Some(Error::Seed { seed, source: Box::new(e) });
                                 stop.store(true, Ordering::Relaxed);
                             }
                         }
@@ -324,7 +325,7 @@ pub fn sweep(
                 },
             );
             if let Err(e) = worker {
-                *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("cannot start a sweep worker: {e}"));
+                *error.lock().unwrap_or_else(|e| e.into_inner()) = Some(Error::Worker(e));
                 stop.store(true, Ordering::Relaxed);
             }
         }
@@ -335,7 +336,9 @@ pub fn sweep(
     let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     results.sort_by_key(|r| r.seed);
     let coverage = coverage.into_inner().unwrap_or_else(|e| e.into_inner());
-    let interrupted = stop.load(Ordering::Relaxed) && results.len() < seeds.len() && !config.stop_on_failure;
+    // A stop with seeds left is Ctrl-C's, unless it was a failure's (`stop_on_failure`).
+    let stopped_by_failure = config.stop_on_failure && results.iter().any(|r| r.verdict != Verdict::Pass);
+    let interrupted = stop.load(Ordering::Relaxed) && results.len() < seeds.len() && !stopped_by_failure;
     // Determinism: rerun a sample (and every failure) and compare trace hashes.
     let mut nondeterministic = Vec::new();
     let mut sample: Vec<&SeedResult> = results.iter().take(config.recheck as usize).collect();
@@ -359,6 +362,7 @@ pub fn sweep(
         rechecked,
         wall_secs: started.elapsed().as_secs_f64(),
         interrupted,
+        total: seeds.len(),
     })
 }
 
@@ -443,7 +447,9 @@ pub fn render_summary(summary: &Summary, config: &SweepConfig) -> String {
         out.push_str("\ninterrupted: the summary covers the seeds that finished\n");
     }
     let missing = summary.coverage.missing();
-    let status = if !summary.passed() {
+    let status = if summary.interrupted {
+        format!("INTERRUPTED ({n}/{})", summary.total)
+    } else if !summary.passed() {
         "FAIL".to_owned()
     } else if !missing.is_empty() {
         format!("PASS, but not exercised: {}", missing.join("; "))
