@@ -320,7 +320,7 @@ impl Unit {
                     let text = format!("({}) Testing on interface {} Failed", self.config.role, self.iface_name(i));
                     self.syslog(105009, text);
                     self.set_interface_status(i, InterfaceStatus::Failed);
-                    self.apply_unknown_rule(now, IfaceId(i as u16));
+                    self.apply_unknown_rule(IfaceId(i as u16));
                 }
             }
         }
@@ -335,7 +335,7 @@ impl Unit {
 
     /// An interface failed on both units is Unknown (not counted); Unknown
     /// goes back to Failed when the peer no longer reports it failed.
-    pub(super) fn apply_unknown_rule(&mut self, _now: Instant, iface: IfaceId) {
+    pub(super) fn apply_unknown_rule(&mut self, iface: IfaceId) {
         let i = iface.0 as usize;
         let m = &mut self.s.ifaces[i];
         let peer_failed = matches!(m.peer_status, Some(InterfaceStatus::Failed | InterfaceStatus::Unknown));
@@ -352,13 +352,13 @@ impl Unit {
     /// A hello from the peer arrived (its statuses are in `peer_status`): it
     /// confirms the failures it does not show the peer still testing, then
     /// the Unknown rule applies.
-    pub(super) fn on_peer_interface_report(&mut self, now: Instant) {
+    pub(super) fn on_peer_interface_report(&mut self) {
         for i in 0..self.s.ifaces.len() {
             let m = &mut self.s.ifaces[i];
             if m.status == InterfaceStatus::Failed && m.peer_status != Some(InterfaceStatus::Testing) {
                 m.confirmed = true;
             }
-            self.apply_unknown_rule(now, IfaceId(i as u16));
+            self.apply_unknown_rule(IfaceId(i as u16));
         }
     }
 

@@ -28,8 +28,7 @@
 //! # Organisation
 //!
 //! * this file: the API, frames in and out, unit hellos, the LAN test, time;
-//! * `rules`: the group rules and the transitions of section 4 (with the
-//!   seam `path_step` where configuration and bulk sync will plug in);
+//! * `rules`: the group rules and the transitions of section 4;
 //! * `requests`: role requests (manual moves, preempt, boot claims), the one
 //!   place the reliable channel will replace;
 //! * `iface`: interface monitoring;
@@ -50,10 +49,12 @@
 
 mod commands;
 mod config_plane;
+mod effect;
 mod group;
 mod iface;
 mod pairing;
 mod requests;
+mod route;
 mod rules;
 mod show;
 mod stateful;
@@ -342,8 +343,6 @@ pub struct Unit {
     s: State,
     out: Outputs,
     stats: Statistics,
-    /// Stateful failover counters per object type.
-    st_stats: stateful::StateCounters,
     /// Bumped by every input but a no-op (see [`Unit::state_version`]). Not protocol state.
     version: u64,
     /// Bumped by every input that may change more than deadlines (see
@@ -422,7 +421,6 @@ impl Unit {
             config,
             out: Outputs::default(),
             stats: Statistics::default(),
-            st_stats: stateful::StateCounters::default(),
             version: 0,
             observed_version: 0,
             last_input: LastInput::Anything,
@@ -860,7 +858,8 @@ impl Unit {
         if s.mode == Mode::Standalone {
             assert!(s.timers.armed().next().is_none(), "a standalone unit has no timers");
         }
-        self.st_invariants();
+        self.s.cp.invariants();
+        self.s.st.invariants(self.config.state_link);
     }
 
     /// Checks the invariants the last input could have broken, assuming
@@ -1053,7 +1052,7 @@ impl Unit {
                 self.on_hello(now, frame.boot_nonce, frame.seq, hello)
             }
             Some(Message::LanTest(test)) => self.send(link, Message::LanTestReply(test)),
-            Some(Message::LanTestReply(reply)) => self.on_lan_test_reply(link, reply),
+            Some(Message::LanTestReply(reply)) => self.on_lan_test_reply(now, link, reply),
             // Only from the boot whose hellos this unit has heard, each once.
             Some(Message::Control { channel_seq, body: Control::RoleRequest { group, request } })
                 if self.s.peer.boot == Some(frame.boot_nonce) && channel_seq > self.s.peer.request_seq =>
@@ -1104,7 +1103,7 @@ impl Unit {
                 m.peer_status = Some(entry.status);
             }
         }
-        self.on_peer_interface_report(now);
+        self.on_peer_interface_report();
         let peer = &mut self.s.peer;
         peer.boot = Some(boot);
         peer.hello = Some(hello);
@@ -1141,7 +1140,7 @@ impl Unit {
         }
     }
 
-    fn on_lan_test_reply(&mut self, link: Link, reply: LanTest) {
+    fn on_lan_test_reply(&mut self, now: Instant, link: Link, reply: LanTest) {
         let Some(run) = &mut self.s.lan_test else { return };
         if run.nonce != reply.nonce {
             return;
@@ -1153,7 +1152,7 @@ impl Unit {
                 }
                 self.s.lan_test = None;
                 self.s.timers.stop(Timer::LanTestVerdict);
-                self.s.timers.set(Timer::UnitHold, self.s.clock + self.hold_window());
+                self.s.timers.set(Timer::UnitHold, now + self.hold_window());
                 self.push_event(Event::LanTestPassed);
             }
             _ => run.data_reply = true,
@@ -1197,7 +1196,7 @@ impl Unit {
                 self.s.timers.set(Timer::InterfaceHello(g), now + p);
             }
             Timer::InterfaceCheck(g) => self.interface_check(now, g),
-            Timer::Preempt(g) => self.preempt_due(now, g),
+            Timer::Preempt(g) => self.preempt_due(g),
         }
     }
 
@@ -1282,7 +1281,7 @@ impl Unit {
                 }
                 // Failed is never promoted; the standby path before Standby
                 // Ready cannot be promoted by a failure either (it completes
-                // at once today; see `path_step`).
+                // at once; see `run_path`).
                 _ => {}
             }
         }
