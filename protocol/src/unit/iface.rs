@@ -179,6 +179,7 @@ impl Unit {
         if from == to {
             return;
         }
+        self.work.state = true;
         self.s.ifaces[i].status = to;
         if self.config.interfaces[i].monitored {
             self.push_event(Event::InterfaceStatusChanged { iface: IfaceId(i as u16), from, to });
@@ -256,6 +257,8 @@ impl Unit {
         let m = &mut self.s.ifaces[i];
         let deadlines = (m.hold, m.phase_end);
         if from_peer {
+            self.work.state |= !m.peer_known;
+            self.work.iface_hold(i);
             m.peer_known = true;
             m.hold = Some(now + half);
         }
@@ -356,6 +359,7 @@ impl Unit {
         for i in 0..self.s.ifaces.len() {
             let m = &mut self.s.ifaces[i];
             if m.status == InterfaceStatus::Failed && m.peer_status != Some(InterfaceStatus::Testing) {
+                self.work.state |= !m.confirmed;
                 m.confirmed = true;
             }
             self.apply_unknown_rule(IfaceId(i as u16));

@@ -350,9 +350,12 @@ pub struct Unit {
     observed_version: u64,
     /// What the last input may have changed (see [`Unit::check_last_input`]). Not protocol state.
     last_input: LastInput,
-    /// The last input's end left nothing for the end of another input to do
-    /// on the same state (see [`Unit::traffic_changes_nothing`]). Not protocol state.
+    /// The last full end of input left nothing for the end of another input
+    /// to do on the same state (see [`Unit::finish_input`]). Not protocol state.
     settled: bool,
+    /// What the current input changed, marked by the code that changes it
+    /// (see [`Work`]). Not protocol state.
+    work: Work,
 }
 
 impl Unit {
@@ -425,6 +428,7 @@ impl Unit {
             observed_version: 0,
             last_input: LastInput::Anything,
             settled: false,
+            work: Work::default(),
         };
         match mode {
             Mode::Standalone => {
@@ -565,7 +569,7 @@ impl Unit {
     /// A counter that every input bumps, except one that changes nothing but
     /// the unit's clock (forwards, within a polltime) and its statistics:
     /// other hosts' traffic on an interface the traffic leaves as it is, when
-    /// the end of an input has nothing to do (see `traffic_changes_nothing`).
+    /// the end of an input has nothing to do (see `Work` and `finish_input`).
     /// While it is unchanged, so are the unit's observable state
     /// ([`Unit::group_state`], [`Unit::config_digest`], ...), its next deadline
     /// ([`Unit::poll_timeout`]) and the result of [`Unit::invariants`] (no
@@ -617,20 +621,7 @@ impl Unit {
             }
             if !is_failover_frame(bytes) {
                 self.stats.network_datagrams += 1;
-                if self.traffic_changes_nothing(now, iface) {
-                    #[cfg(debug_assertions)]
-                    let reference = self.clone();
-                    // All that `observe_time` does here.
-                    self.s.clock = now;
-                    self.last_input = LastInput::Nothing;
-                    #[cfg(debug_assertions)]
-                    self.check_shortcut(reference, "traffic taken for a no-op", |u| {
-                        u.observe_time(now);
-                        u.on_interface_traffic(now, iface, false);
-                        u.finish_input(now);
-                    });
-                    return;
-                }
+                self.work = Work::CLEAN;
                 self.observe_time(now);
                 self.on_interface_traffic(now, iface, false);
                 self.finish_input(now);
@@ -645,51 +636,9 @@ impl Unit {
             _ => self.session.open_on(path, bytes).map(Opened::Frame),
         };
         let frame = match opened {
-            Ok(Opened::Frame(frame)) => {
-                if let (Link::Failover, Message::UnitHello(hello)) = (link, &frame.message) {
-                    if self.peer_hello_repeats(now, frame.boot_nonce, frame.seq, hello) {
-                        #[cfg(debug_assertions)]
-                        let reference = self.clone();
-                        self.version = self.version.wrapping_add(1);
-                        self.last_input = LastInput::Timers;
-                        self.stats.frames_received += 1;
-                        self.stats.hellos_received += 1;
-                        self.s.clock = now;
-                        self.s.peer.hello_seq = frame.seq;
-                        self.s.peer.last_hello_at = Some(now);
-                        self.s.timers.set(Timer::UnitHold, now + self.hold_window());
-                        #[cfg(debug_assertions)]
-                        self.check_shortcut(reference, "a repeated hello taken for a deadline", |u| {
-                            u.observe_time(now);
-                            u.on_frame(now, link, Received::from(frame));
-                            u.finish_input(now);
-                        });
-                        return;
-                    }
-                }
-                Received::from(frame)
-            }
+            Ok(Opened::Frame(frame)) => Received::from(frame),
             Ok(Opened::InterfaceHello { header, .. }) => {
-                let frame = Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None };
-                if let Link::Data(iface) = link {
-                    if self.interface_hello_moves_only_deadlines(now, iface, header.boot_nonce) {
-                        #[cfg(debug_assertions)]
-                        let reference = self.clone();
-                        self.version = self.version.wrapping_add(1);
-                        self.last_input = LastInput::InterfaceHold(iface.0 as usize);
-                        self.stats.frames_received += 1;
-                        self.s.clock = now;
-                        self.on_interface_traffic(now, iface, true);
-                        #[cfg(debug_assertions)]
-                        self.check_shortcut(reference, "an interface hello taken for a deadline", |u| {
-                            u.observe_time(now);
-                            u.on_frame(now, link, frame);
-                            u.finish_input(now);
-                        });
-                        return;
-                    }
-                }
-                frame
+                Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None }
             }
             Err(error) => match self.forged_frame(bytes, &error) {
                 Some(frame) => Received::from(frame),
@@ -702,6 +651,8 @@ impl Unit {
             },
         };
         self.stats.frames_received += 1;
+        // Opening the frame moved the session's replay window: a frame number.
+        self.work = Work { timers: true, ..Work::CLEAN };
         self.observe_time(now);
         self.on_frame(now, link, frame);
         self.finish_input(now);
@@ -709,40 +660,20 @@ impl Unit {
 
     /// The deadline returned by [`Unit::poll_timeout`] has been reached.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let settled = self.settled_before(now);
+        self.work = Work::CLEAN;
         self.observe_time(now);
         let mut fired = 0;
-        let mut hellos_only = true;
         while let Some(timer) = self.s.timers.expired(now) {
             if fired >= TIMER_FIRINGS_PER_INPUT_MAX {
                 debug_assert!(false, "timer {timer:?} keeps firing at {now}");
                 break;
             }
             fired += 1;
-            hellos_only &= matches!(timer, Timer::UnitHello | Timer::InterfaceHello(_));
             self.s.timers.stop(timer);
             self.on_timer(now, timer);
         }
-        // Hellos sent on a settled unit whose channel has no deadline due:
-        // they changed nothing the end of input reads (neither the group
-        // rules nor the configuration plane read the hello timers or the
-        // frame numbers), so of the end of input only the role requests a
-        // unit hello re-sends are left. In debug builds every such input is
-        // checked against the full path.
-        if settled && hellos_only && !self.s.cp.channel.timeout_due(now) {
-            #[cfg(debug_assertions)]
-            let reference = self.clone();
-            self.version = self.version.wrapping_add(1);
-            self.last_input = LastInput::Timers;
-            if std::mem::take(&mut self.out.requests_due) {
-                self.resend_requests();
-            }
-            #[cfg(debug_assertions)]
-            self.check_shortcut(reference, "hellos sent without the end of input", |u| {
-                u.cp_timeout(now);
-                u.finish_input(now);
-            });
-            return;
+        if self.s.cp.channel.timeout_due(now) {
+            self.work.state = true;
         }
         self.cp_timeout(now);
         self.finish_input(now);
@@ -913,8 +844,10 @@ impl Unit {
     fn observe_time(&mut self, now: Instant) {
         let last = self.s.clock;
         if now < last {
+            self.work.state = true;
             self.rebase_back(last.saturating_since(now));
         } else if self.s.mode != Mode::Standalone && now.saturating_since(last) > self.gap_threshold() {
+            self.work.state = true;
             self.restart_silence_windows(now);
         }
         self.s.clock = now;
@@ -993,6 +926,13 @@ impl Unit {
 
     fn on_frame(&mut self, now: Instant, link: Link, frame: Received) {
         let is_hello = matches!(frame.message, Some(Message::UnitHello(_)));
+        // A unit hello on the failover link and an interface hello mark what
+        // they change; any other frame may change anything.
+        let marked =
+            matches!((link, &frame.message), (Link::Failover, Some(Message::UnitHello(_))) | (Link::Data(_), None));
+        if !marked || self.s.mode != Mode::Enabled {
+            self.work.state = true;
+        }
         if self.s.mode == Mode::Standalone && link == Link::Failover {
             if let Some(message) = &frame.message {
                 self.cp_ack_while_refused(now, frame.boot_nonce, message);
@@ -1007,9 +947,11 @@ impl Unit {
             return;
         }
         if let Link::Data(iface) = link {
+            self.work.state |= !self.s.peer.seen_on_data;
             self.s.peer.seen_on_data = true;
             self.on_interface_traffic(now, iface, true);
             if let Some(run) = &mut self.s.lan_test {
+                self.work.state = true;
                 // Any peer frame on a data interface during a LAN test shows
                 // the peer alive, like a reply there: the test's own probes
                 // or their replies may have been lost while the peer's later
@@ -1024,6 +966,7 @@ impl Unit {
                 // whether the failover link failed (section 3); until its
                 // verdict the peer is neither failed nor fresh, so no group
                 // is taken for want of an active unit.
+                self.work.state = true;
                 self.s.peer.failed = false;
                 if self.s.lan_test.is_none() {
                     self.start_lan_test(now);
@@ -1083,6 +1026,11 @@ impl Unit {
             return;
         }
         self.stats.hellos_received += 1;
+        // A hello that repeats the last one of the same boot leaves the
+        // peer's interface statuses as they are (they come from it alone).
+        let repeated = self.s.peer.boot == Some(boot) && self.s.peer.hello.as_ref() == Some(&hello);
+        self.work.state |= !repeated || !self.s.peer.fresh || self.s.peer.handed_over != [false; 2];
+        self.work.timers = true;
         if let Some(old) = self.s.peer.boot.filter(|b| *b != boot) {
             let retired = &mut self.s.peer.retired_boots;
             if retired.len() >= PEER_BOOTS_RETIRED_MAX {
@@ -1095,12 +1043,14 @@ impl Unit {
         }
         self.s.peer.hello_seq = seq;
         self.s.peer.handed_over = [false; 2];
-        for m in &mut self.s.ifaces {
-            m.peer_status = None;
-        }
-        for entry in &hello.interfaces {
-            if let Some(m) = self.s.ifaces.get_mut(entry.iface as usize) {
-                m.peer_status = Some(entry.status);
+        if !repeated {
+            for m in &mut self.s.ifaces {
+                m.peer_status = None;
+            }
+            for entry in &hello.interfaces {
+                if let Some(m) = self.s.ifaces.get_mut(entry.iface as usize) {
+                    m.peer_status = Some(entry.status);
+                }
             }
         }
         self.on_peer_interface_report();
@@ -1118,6 +1068,8 @@ impl Unit {
     fn on_peer_heard_on_failover_link(&mut self, now: Instant) {
         let peer = &mut self.s.peer;
         peer.last_hello_at = Some(now);
+        self.work.timers = true;
+        self.work.state |= peer.failed;
         peer.failed = false;
         if self.s.lan_test.take().is_some() {
             self.s.timers.stop(Timer::LanTestVerdict);
@@ -1169,6 +1121,11 @@ impl Unit {
     }
 
     fn on_timer(&mut self, now: Instant, timer: Timer) {
+        // The hello timers only send and re-arm; the others may change anything.
+        match timer {
+            Timer::UnitHello | Timer::InterfaceHello(_) => self.work.timers = true,
+            _ => self.work.state = true,
+        }
         match timer {
             Timer::UnitHello => {
                 self.send_hello();
@@ -1313,6 +1270,7 @@ impl Unit {
 
     /// Queues a sealed frame for the caller.
     fn queue_transmit(&mut self, link: Link, bytes: Vec<u8>) {
+        self.work.timers = true;
         if self.out.transmits.len() >= TRANSMITS_QUEUED_MAX {
             self.out.transmits.pop_front();
             self.stats.transmits_dropped += 1;
@@ -1342,6 +1300,7 @@ impl Unit {
     }
 
     fn push_event(&mut self, event: Event) {
+        self.work.state = true;
         if self.out.events.len() >= EVENTS_QUEUED_MAX {
             self.out.events.pop_front();
             self.stats.events_dropped += 1;
@@ -1363,7 +1322,30 @@ impl Unit {
 
     /// The end of every input: settle the group rules, send a hello if a group
     /// changed state, check the invariants.
+    ///
+    /// An input whose code marked no change but to the clock, deadlines,
+    /// frame numbers and frames sent ([`Work`]) on a settled unit skips it:
+    /// neither the group rules nor the planes read any of those, so they
+    /// would do nothing; only the role requests a unit hello re-sends go out.
     fn finish_input(&mut self, now: Instant) {
+        if !self.work.state && self.settled {
+            debug_assert!(!self.out.hello_due, "a group changed state unmarked");
+            if std::mem::take(&mut self.out.requests_due) {
+                self.resend_requests();
+            }
+            let work = std::mem::take(&mut self.work);
+            self.last_input = match (work.timers, work.ifaces) {
+                (false, Ifaces::None) => LastInput::Nothing,
+                (true, Ifaces::None) => LastInput::Timers,
+                (false, Ifaces::One(i)) => LastInput::InterfaceHold(i),
+                _ => LastInput::Anything,
+            };
+            if self.last_input != LastInput::Nothing {
+                self.version = self.version.wrapping_add(1);
+            }
+            return;
+        }
+        self.work = Work::default();
         self.changed_anything();
         self.evaluate(now);
         if std::mem::take(&mut self.out.hello_due) && self.s.mode != Mode::Standalone {
@@ -1394,118 +1376,11 @@ impl Unit {
         self.check_invariants();
     }
 
-    /// Whether other hosts' traffic on `iface` at `now` would change nothing
-    /// but the clock: the clock moves forwards within the gap that restarts
-    /// silence windows, the interface is not being tested nor failed (traffic
-    /// only ends tests and failures), and the last input's end left nothing
-    /// to do (`settled`): the group rules are at a fixed point (running them
-    /// again on the same state changes nothing) and so is the configuration
-    /// plane. In debug builds every such input is checked against the full
-    /// path.
-    /// Before an input at `now`: the last input's end settled (see
-    /// `traffic_changes_nothing`), nothing waits for the end of this one, and
-    /// the clock moves forwards within the gap that restarts silence windows.
-    fn settled_before(&self, now: Instant) -> bool {
-        let clock_only = now >= self.s.clock
-            && (self.s.mode == Mode::Standalone || now.saturating_since(self.s.clock) <= self.gap_threshold());
-        self.settled && clock_only && !self.out.hello_due && !self.out.requests_due
-    }
-
-    fn traffic_changes_nothing(&self, now: Instant, iface: IfaceId) -> bool {
-        let i = iface.0 as usize;
-        let clock_only = now >= self.s.clock
-            && (self.s.mode == Mode::Standalone || now.saturating_since(self.s.clock) <= self.gap_threshold());
-        let interface_unchanged = !self.s.ifaces[i].link_up
-            || !self.config.interfaces[i].monitored
-            || self.s.mode == Mode::Standalone
-            || !matches!(
-                self.s.ifaces[i].status,
-                InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown
-            );
-        self.settled && clock_only && interface_unchanged && !self.out.hello_due && !self.out.requests_due
-    }
-
-    /// Whether the peer's interface hello on `iface` at `now` (from boot
-    /// `boot`) would only restart the interface's hold window, and so move the
-    /// interface-check timer: the clock moves forwards within the gap that
-    /// restarts silence windows, the unit takes part in failover (no pairing
-    /// decision waits), the peer is not declared failed and no LAN test runs
-    /// (any peer frame counts for them), the boot is not retired, the peer
-    /// was heard on a data interface before, the interface is not being
-    /// tested nor failed, and the last input's end left nothing to do: the
-    /// end of this input would do nothing either, since neither the group
-    /// rules nor the configuration plane read interface deadlines. In debug
-    /// builds every such input is checked against the full path.
-    fn interface_hello_moves_only_deadlines(&self, now: Instant, iface: IfaceId, boot: u64) -> bool {
-        let i = iface.0 as usize;
-        let clock_only = now >= self.s.clock && now.saturating_since(self.s.clock) <= self.gap_threshold();
-        let status = self.s.ifaces.get(i).map(|m| m.status);
-        let known = self.s.ifaces.get(i).is_some_and(|m| m.peer_known);
-        self.settled
-            && known
-            && clock_only
-            && self.s.mode == Mode::Enabled
-            && !self.s.peer.failed
-            && self.s.lan_test.is_none()
-            && self.s.peer.seen_on_data
-            && !self.s.peer.retired_boots.contains(&boot)
-            && !matches!(
-                status,
-                None | Some(InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown)
-            )
-            && !self.out.hello_due
-            && !self.out.requests_due
-    }
-
     /// The input may have changed anything.
     fn changed_anything(&mut self) {
         self.version = self.version.wrapping_add(1);
         self.observed_version = self.observed_version.wrapping_add(1);
         self.last_input = LastInput::Anything;
-    }
-
-    /// Whether the peer's hello (boot `boot`, frame `seq`) at `now` repeats
-    /// the last one and would only move the hold deadline: a settled unit
-    /// (see `settled_before`) taking part in failover, the peer's current
-    /// boot (for the channel too), a newer frame, the same hello as the one
-    /// held, a current peer view that is neither failed, suspended, under a
-    /// LAN test nor handed a group over, no role request pending (a hello
-    /// settles them), and no interface failed or Unknown (a hello confirms
-    /// failures). Then neither the group rules nor the configuration plane
-    /// see anything new. In debug builds every such input is checked against
-    /// the full path.
-    fn peer_hello_repeats(&self, now: Instant, boot: u64, seq: u64, hello: &UnitHello) -> bool {
-        let peer = &self.s.peer;
-        self.settled_before(now)
-            && self.s.mode == Mode::Enabled
-            && peer.boot == Some(boot)
-            && self.s.cp.channel.peer_boot() == Some(boot)
-            && seq > peer.hello_seq
-            && seq >= peer.request_frame_seq
-            && peer.fresh
-            && !peer.failed
-            && !self.s.link_failed
-            && self.s.lan_test.is_none()
-            && peer.handed_over == [false; 2]
-            && !peer.retired_boots.contains(&boot)
-            && self.s.groups.iter().all(|g| g.request.is_none())
-            && self.s.ifaces.iter().all(|m| !matches!(m.status, InterfaceStatus::Failed | InterfaceStatus::Unknown))
-            && peer.hello.as_ref() == Some(hello)
-    }
-
-    /// Debug builds: a shortcut left the unit as `full`, the whole path of
-    /// the input, leaves `reference` (the unit before it): the same protocol
-    /// state and no other output.
-    #[cfg(debug_assertions)]
-    fn check_shortcut(&self, mut reference: Unit, what: &str, full: impl FnOnce(&mut Unit)) {
-        full(&mut reference);
-
-        assert!(
-            reference.s == self.s
-                && reference.out.transmits.len() == self.out.transmits.len()
-                && reference.out.events.len() == self.out.events.len(),
-            "{what} changed the unit unlike the full path"
-        );
     }
 
     fn check_invariants(&self) {
@@ -1530,6 +1405,49 @@ enum LastInput {
     /// Only timers re-armed (the hello timers, the peer's hold timer), frame
     /// numbers and frames sent (hellos, role requests re-sent).
     Timers,
+}
+
+/// What the current input changed, marked by the code that changes it, and
+/// read by the end of the input ([`Unit::finish_input`]) to skip the work a
+/// clean input leaves nothing for. Every input starts marked as changing
+/// anything, but a datagram and a timeout, whose code marks what it changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Work {
+    /// Protocol state beyond the clock, deadlines, frame numbers and frames
+    /// sent changed (or may have).
+    state: bool,
+    /// Timers re-armed, frame numbers moved or frames sent.
+    timers: bool,
+    /// Interfaces whose hold window restarted (their group's interface check re-armed).
+    ifaces: Ifaces,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ifaces {
+    None,
+    One(usize),
+    Many,
+}
+
+impl Work {
+    /// Nothing changed yet.
+    const CLEAN: Work = Work { state: false, timers: false, ifaces: Ifaces::None };
+
+    /// The hold window of interface `i` restarted.
+    fn iface_hold(&mut self, i: usize) {
+        self.ifaces = match self.ifaces {
+            Ifaces::None => Ifaces::One(i),
+            Ifaces::One(j) if j == i => Ifaces::One(i),
+            _ => Ifaces::Many,
+        };
+    }
+}
+
+impl Default for Work {
+    /// Anything may have changed.
+    fn default() -> Work {
+        Work { state: true, ..Work::CLEAN }
+    }
 }
 
 /// A received frame as [`Unit::on_frame`] takes it: an interface hello read

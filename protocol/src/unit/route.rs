@@ -207,6 +207,10 @@ impl Unit {
     /// from any of them); what it delivers goes to the plane it is for, one
     /// message at a time.
     pub(super) fn cp_on_frame(&mut self, now: Instant, boot: u64, message: &Message) {
+        // A hello of the boot the channel knows is nothing to it.
+        if !(matches!(message, Message::UnitHello(_)) && self.s.cp.channel.peer_boot() == Some(boot)) {
+            self.work.state = true;
+        }
         for body in self.s.cp.handle_message(now, boot, message) {
             match body {
                 Control::Pairing(p) => {
