@@ -796,19 +796,18 @@ impl Unit {
     /// Checks the invariants the last input could have broken, assuming
     /// that they held before it: all of them ([`Unit::invariants`]) after
     /// most inputs; none after one that changed nothing but the clock
-    /// (forwards) and statistics; after one that only restarted an
-    /// interface's hold window, the bound on every deadline, that
-    /// interface's rules and its group's interface-check timer; after one
-    /// that only sent hellos or took in a hello that repeats the last one,
-    /// the bound on every deadline and on the transmit queue, that the hello
-    /// timer runs, and that a current peer view has a hold deadline. Panics on a
-    /// bug, like [`Unit::invariants`]. For a caller that checks after every
-    /// input.
+    /// (forwards) and statistics; after one that only moved deadlines (sent
+    /// hellos, took in a hello that repeats the last one, restarted hold
+    /// windows of interfaces), the bound on every deadline and on the
+    /// transmit queue, that the hello timer runs, that a current peer view
+    /// has a hold deadline, and the rules of those interfaces and their
+    /// groups' interface-check timers. Panics on a bug, like
+    /// [`Unit::invariants`]. For a caller that checks after every input.
     pub fn check_last_input(&self) {
         match self.last_input {
             LastInput::Anything => self.invariants(),
             LastInput::Nothing => {}
-            LastInput::Timers => {
+            LastInput::Deadlines(ifaces) => {
                 let s = &self.s;
                 let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
                 if !s.timers.all_at_or_before(latest) {
@@ -823,16 +822,11 @@ impl Unit {
                     "hellos iff not standalone"
                 );
                 assert!(!s.peer.fresh || s.timers.is_armed(Timer::UnitHold), "a current peer view has a hold deadline");
-            }
-            LastInput::InterfaceHold(i) => {
-                let s = &self.s;
-                let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
-                if !s.timers.all_at_or_before(latest) {
-                    for (timer, at) in s.timers.armed() {
-                        assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
-                    }
+                match ifaces {
+                    Ifaces::None => {}
+                    Ifaces::One(i) => self.check_interface(i, latest),
+                    Ifaces::Many => self.check_interfaces(latest),
                 }
-                self.check_interface(i, latest);
             }
         }
     }
@@ -1336,9 +1330,7 @@ impl Unit {
             let work = std::mem::take(&mut self.work);
             self.last_input = match (work.timers, work.ifaces) {
                 (false, Ifaces::None) => LastInput::Nothing,
-                (true, Ifaces::None) => LastInput::Timers,
-                (false, Ifaces::One(i)) => LastInput::InterfaceHold(i),
-                _ => LastInput::Anything,
+                (_, ifaces) => LastInput::Deadlines(ifaces),
             };
             if self.last_input != LastInput::Nothing {
                 self.version = self.version.wrapping_add(1);
@@ -1400,11 +1392,10 @@ enum LastInput {
     Anything,
     /// Only the clock (forwards) and statistics.
     Nothing,
-    /// Only the hold window of this interface, and so its group's interface-check timer.
-    InterfaceHold(usize),
     /// Only timers re-armed (the hello timers, the peer's hold timer), frame
-    /// numbers and frames sent (hellos, role requests re-sent).
-    Timers,
+    /// numbers, frames sent (hellos, role requests re-sent) and the hold
+    /// windows of these interfaces (and so their groups' interface-check timers).
+    Deadlines(Ifaces),
 }
 
 /// What the current input changed, marked by the code that changes it, and
