@@ -252,6 +252,14 @@ impl Unit {
         if !self.is_monitored(i) || !self.s.ifaces[i].link_up {
             return;
         }
+        // Other hosts' traffic on an interface that is neither tested nor
+        // failed, the common input, changes nothing.
+        let status = self.s.ifaces[i].status;
+        if !from_peer
+            && !matches!(status, InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown)
+        {
+            return;
+        }
         let g = self.s.iface_groups[i];
         let half = self.iface_half_hold(g);
         let m = &mut self.s.ifaces[i];
