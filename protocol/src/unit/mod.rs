@@ -840,7 +840,11 @@ impl Unit {
         if now < last {
             self.work.state = true;
             self.rebase_back(last.saturating_since(now));
-        } else if self.s.mode != Mode::Standalone && now.saturating_since(last) > self.gap_threshold() {
+        } else if self.s.mode != Mode::Standalone && {
+            // The gap is at least a polltime, and most inputs come sooner.
+            let since = now.saturating_since(last);
+            since > self.config.unit_polltime && since > self.gap_threshold()
+        } {
             self.work.state = true;
             self.restart_silence_windows(now);
         }
