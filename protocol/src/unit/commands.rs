@@ -143,7 +143,7 @@ impl Unit {
         Ok(String::new())
     }
 
-    fn failover_active(&mut self, _now: Instant, which: Option<Group>) -> Result<String, CommandError> {
+    fn failover_active(&mut self, now: Instant, which: Option<Group>) -> Result<String, CommandError> {
         if self.s.mode != Mode::Enabled {
             return Err(refused("ERROR: failover is not enabled"));
         }
@@ -170,7 +170,7 @@ impl Unit {
                 continue;
             }
             if self.peer_absent_for_command() {
-                self.go_active(self.s.clock, g, Reason::SetByConfigCmd);
+                self.go_active(now, g, Reason::SetByConfigCmd);
             } else {
                 self.claim(g, ClaimWhy::Manual);
             }
@@ -262,7 +262,7 @@ impl Unit {
                 let newly = on && !gc.replication_http;
                 gc.replication_http = on;
                 if newly {
-                    self.st_on_replication_http(g);
+                    self.s.st.on_replication_http(g);
                 }
             }
         }

@@ -36,15 +36,16 @@
 //! them over the channel (docs/DECISIONS.md). Role requests keep their own
 //! retransmission with the hellos (see `requests`) and do not use the channel.
 
-use super::{Event, Mode, Unit};
+use super::effect::{Effect, Effects};
+use super::{CommandError, Event};
 use crate::channel::{Channel, SendError};
 use crate::config::{ConfigError, UnitConfig};
 use crate::flash::{FileCommand, Flash};
-use crate::planted::PlantedBug;
+use crate::planted::{self, PlantedBug};
 use crate::replication::{self, Classification, CommandKind, SyncDirection, SyncInProgress};
 use crate::running::RunningConfig;
 use crate::time::Instant;
-use crate::wire::{CHUNK_LINES_MAX, ConfigLine, Control, Group, Message, Space};
+use crate::wire::{CHUNK_LINES_MAX, ConfigLine, Control, Group, GroupState, Message, Space};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Syslog id of the heal discard ([fover]: the appliance has none).
@@ -222,81 +223,101 @@ pub fn default_running_config(config: &UnitConfig) -> Result<RunningConfig, Conf
     Ok(running)
 }
 
-impl Unit {
+/// What the config plane reads of the rest of the unit, taken at the call.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ConfigFacts<'a> {
+    pub config: &'a UnitConfig,
+    /// Cut off from the mate: the peer declared failed or the failover link failed.
+    pub split: bool,
+    /// The peer answers on the failover link and is not declared failed.
+    pub peer_reachable: bool,
+    /// This unit's state of each group.
+    pub groups: [GroupState; 2],
+    /// Whether the mate shows group 1 active, while its last hello is current.
+    pub peer_g1_active: Option<bool>,
+    /// The boot of the mate's last hello.
+    pub peer_boot: Option<u64>,
+}
+
+impl ConfigFacts<'_> {
+    fn planted(&self, bug: PlantedBug) -> bool {
+        planted::is_planted(self.config.planted_bug, bug)
+    }
+
+    fn syslog(fx: &mut Effects, id: u32, text: String) {
+        fx.push(Effect::Syslog { id, text });
+    }
+}
+
+impl ConfigPlane {
     // ----- observers -------------------------------------------------------
 
     /// The running configuration.
-    pub fn running_config(&self) -> &RunningConfig {
-        &self.s.cp.running
+    pub(super) fn running(&self) -> &RunningConfig {
+        &self.running
     }
 
-    /// [`RunningConfig::digest`] of the running config (kept up to date at the end of every input).
-    pub fn config_digest(&self) -> u32 {
-        self.s.cp.digest()
+    /// [`RunningConfig::digest`] of the running config.
+    pub(super) fn config_digest(&self) -> u32 {
+        self.digest()
     }
 
-    /// The flash (startup configs, files, activation key): what survives a power cycle.
-    pub fn flash(&self) -> &Flash {
-        &self.s.cp.flash
-    }
-
-    /// A command was applied on this unit only; the configs differ until the next full sync.
-    pub fn config_out_of_sync(&self) -> bool {
-        !self.s.cp.out_of_sync.is_empty()
+    /// The flash (startup configs, files, activation key).
+    pub(super) fn flash(&self) -> &Flash {
+        &self.flash
     }
 
     /// The spaces that differ from the peer's until a sync covers them.
-    pub fn out_of_sync_spaces(&self) -> impl Iterator<Item = &Space> {
-        self.s.cp.out_of_sync.iter()
+    pub(super) fn out_of_sync(&self) -> &BTreeSet<Space> {
+        &self.out_of_sync
     }
 
-    /// The full configuration sync running on this unit, if any.
-    pub fn config_sync(&self) -> Option<SyncInProgress> {
-        self.s.cp.sync.as_ref().map(|s| SyncInProgress {
+    /// The full configuration sync running here, if any.
+    pub(super) fn sync_progress(&self) -> Option<SyncInProgress> {
+        self.sync.as_ref().map(|s| SyncInProgress {
             direction: s.direction,
             lines_done: s.lines_done,
             lines_total: s.lines_total,
         })
     }
 
-    /// Counters of the reliable channel.
-    pub fn channel_stats(&self) -> crate::channel::ChannelStats {
-        self.s.cp.channel.stats()
+    /// Whether this unit, with its groups in `groups`, is the authority for `space`.
+    pub(super) fn is_authoritative(&self, groups: &[GroupState; 2], space: &Space) -> bool {
+        let context_groups = self.running.context_groups();
+        let active: Vec<Group> = Group::ALL.iter().copied().filter(|g| groups[g.index()].is_active()).collect();
+        replication::is_authoritative(space, &context_groups, &active)
     }
 
-    /// Whether this unit is the authority for `space` now.
-    pub fn is_authoritative(&self, space: &Space) -> bool {
-        let groups = self.s.cp.running.context_groups();
-        let active: Vec<Group> = Group::ALL.iter().copied().filter(|g| self.group_state(*g).is_active()).collect();
-        replication::is_authoritative(space, &groups, &active)
+    /// Nothing waits for the channel and no config sync runs: the end of
+    /// another input would feed and send nothing for this plane.
+    pub(super) fn quiet(&self) -> bool {
+        self.outbox.is_empty() && self.sync.is_none()
     }
 
     // ----- the CLI ---------------------------------------------------------
 
-    /// A configuration or file command typed in `space` (the text CLI:
-    /// everything but the typed failover commands of [`super::Command`]).
-    /// Returns what the CLI prints (warnings included), or why it refused.
-    pub fn handle_cli(&mut self, now: Instant, space: &Space, line: &str) -> Result<String, super::CommandError> {
-        self.observe_time(now);
-        let result = self.cli(space, line);
-        self.finish_input(now);
-        result
-    }
-
-    fn cli(&mut self, space: &Space, line: &str) -> Result<String, super::CommandError> {
-        let refused = |m: String| Err(super::CommandError::Refused(m));
+    /// A configuration or file command typed in `space`: what the CLI
+    /// prints (warnings included), or why it refused.
+    pub(super) fn handle_cli(
+        &mut self,
+        facts: &ConfigFacts,
+        fx: &mut Effects,
+        space: &Space,
+        line: &str,
+    ) -> Result<String, CommandError> {
+        let refused = |m: String| Err(CommandError::Refused(m));
         if let Space::Context(name) = space {
-            if !self.s.cp.running.contexts().contains_key(name) {
+            if !self.running.contexts().contains_key(name) {
                 return refused(format!("no security context named {name:?}"));
             }
         }
         let kind = replication::command_kind(line);
         if kind == CommandKind::WriteStandby {
-            return self.write_standby(space);
+            return self.write_standby(facts, fx, space);
         }
-        let sync = self.config_sync();
-        let authoritative = self.is_authoritative(space)
-            || (self.planted(PlantedBug::ReplicateFromWrongUnit) && kind == CommandKind::Config);
+        let sync = self.sync_progress();
+        let authoritative = self.is_authoritative(&facts.groups, space)
+            || (facts.planted(PlantedBug::ReplicateFromWrongUnit) && kind == CommandKind::Config);
         let class = match replication::admit(space, line, authoritative, sync.as_ref()) {
             Ok(c) => c,
             Err(refusal) => return refused(refusal.to_string()),
@@ -304,7 +325,7 @@ impl Unit {
         if kind == CommandKind::LocalAction
             && replication::canonical_words(line).first().map(String::as_str) == Some("activation-key")
         {
-            return self.activation_key(line);
+            return self.activation_key(facts, fx, line);
         }
         match kind {
             CommandKind::Empty | CommandKind::Exec | CommandKind::LocalAction => {
@@ -312,11 +333,11 @@ impl Unit {
             }
             CommandKind::WriteStandby => unreachable!("handled above"),
             CommandKind::File => {
-                let text = self.file_command(space, line)?;
-                self.count_if_split();
+                let text = self.file_command(fx, space, line)?;
+                self.count_if_split(facts);
                 let warning = match class {
-                    Classification::Replicated if self.peer_reachable() => {
-                        self.replicate_file_command(space, line);
+                    Classification::Replicated if facts.peer_reachable => {
+                        self.replicate_file_command(fx, space, line);
                         String::new()
                     }
                     Classification::Replicated => String::new(),
@@ -326,28 +347,31 @@ impl Unit {
                 Ok(join(text, warning))
             }
             CommandKind::LocalConfig | CommandKind::Config => {
-                self.s.cp.running_mut().apply(space, line).map_err(|e| super::CommandError::Refused(e.to_string()))?;
-                self.count_if_split();
+                self.running_mut().apply(space, line).map_err(|e| CommandError::Refused(e.to_string()))?;
+                self.count_if_split(facts);
                 match class {
-                    Classification::Replicated if !self.peer_reachable() => {
-                        self.s.cp.resync_needed = true;
+                    Classification::Replicated if !facts.peer_reachable => {
+                        self.resync_needed = true;
                         Ok(String::new())
                     }
-                    Classification::Replicated if self.planted(PlantedBug::ReplicationLost) => Ok(String::new()),
+                    Classification::Replicated if facts.planted(PlantedBug::ReplicationLost) => Ok(String::new()),
                     Classification::Replicated => {
-                        self.s.cp.command_seq += 1;
+                        self.command_seq += 1;
                         let body = Control::CommandReplication {
                             space: space.clone(),
                             line: line.to_owned(),
-                            command_seq: self.s.cp.command_seq,
+                            command_seq: self.command_seq,
                         };
-                        self.push_event(Event::CommandReplicated { space: space.clone(), line: line.to_owned() });
-                        self.cp_send(body);
+                        fx.push(Effect::Event(Event::CommandReplicated {
+                            space: space.clone(),
+                            line: line.to_owned(),
+                        }));
+                        self.outbox.push_back(body);
                         Ok(String::new())
                     }
                     Classification::LocalOnly { out_of_sync, warning } => {
                         if out_of_sync {
-                            self.s.cp.out_of_sync.insert(space.clone());
+                            self.out_of_sync.insert(space.clone());
                         }
                         Ok(warning)
                     }
@@ -360,67 +384,64 @@ impl Unit {
     /// `activation-key 0x.. 0x.. 0x.. 0x..`: verified for this unit's serial
     /// number and stored in flash; the unit runs the new license at once. A
     /// mate refused before is paired again at its next boot or this unit's.
-    fn activation_key(&mut self, line: &str) -> Result<String, super::CommandError> {
-        let serial = self.config.device().serial;
+    fn activation_key(&mut self, facts: &ConfigFacts, fx: &mut Effects, line: &str) -> Result<String, CommandError> {
+        let serial = facts.config.device().serial;
         let license = self
-            .s
-            .cp
             .flash
             .install_activation_key(&serial, line)
-            .map_err(|e| super::CommandError::Refused(format!("ERROR: {e}")))?;
-        self.s.cp.license = license;
-        self.flash_written();
+            .map_err(|e| CommandError::Refused(format!("ERROR: {e}")))?;
+        self.license = license;
+        self.flash_written(fx);
         Ok(format!("Licensed features for this platform: {license}\nThe flash activation key has been modified."))
     }
 
     /// A command was applied while the peer is unreachable: counted for the heal discard.
-    fn count_if_split(&mut self) {
-        if !self.peer_reachable() {
-            self.s.cp.split_commands = self.s.cp.split_commands.saturating_add(1);
+    fn count_if_split(&mut self, facts: &ConfigFacts) {
+        if !facts.peer_reachable {
+            self.split_commands = self.split_commands.saturating_add(1);
         }
     }
 
     /// Runs a file command on this unit's flash.
-    fn file_command(&mut self, space: &Space, line: &str) -> Result<String, super::CommandError> {
-        let refused = |m: String| super::CommandError::Refused(m);
+    fn file_command(&mut self, fx: &mut Effects, space: &Space, line: &str) -> Result<String, CommandError> {
+        let refused = |m: String| CommandError::Refused(m);
         let Some(cmd) = FileCommand::parse(line).map_err(|e| refused(e.to_string()))? else {
             return Err(refused(format!("{:?}: not a file command", line.trim())));
         };
-        let cp = &mut self.s.cp;
-        cp.flash.execute(&cmd, &cp.running, space).map_err(|e| refused(e.to_string()))?;
-        self.flash_written();
+        self.flash.execute(&cmd, &self.running, space).map_err(|e| refused(e.to_string()))?;
+        self.flash_written(fx);
         Ok(match cmd {
             FileCommand::WriteMemory { .. } | FileCommand::CopyRunningStartup => "[OK]".to_owned(),
             _ => String::new(),
         })
     }
 
-    fn replicate_file_command(&mut self, space: &Space, line: &str) {
+    fn replicate_file_command(&mut self, fx: &mut Effects, space: &Space, line: &str) {
         let body = match FileCommand::parse(line) {
             Ok(Some(FileCommand::WriteMemory { all })) => Control::WriteMemory { space: space.clone(), all },
             Ok(Some(FileCommand::CopyRunningStartup)) => Control::WriteMemory { space: space.clone(), all: false },
             _ => {
-                self.s.cp.command_seq += 1;
+                self.command_seq += 1;
                 Control::CommandReplication {
                     space: space.clone(),
                     line: line.to_owned(),
-                    command_seq: self.s.cp.command_seq,
+                    command_seq: self.command_seq,
                 }
             }
         };
-        self.push_event(Event::CommandReplicated { space: space.clone(), line: line.to_owned() });
-        self.cp_send(body);
+        fx.push(Effect::Event(Event::CommandReplicated { space: space.clone(), line: line.to_owned() }));
+        self.outbox.push_back(body);
     }
 
-    fn flash_written(&mut self) {
-        self.push_event(Event::FlashWritten { flash: Box::new(self.s.cp.flash.clone()) });
+    fn flash_written(&self, fx: &mut Effects) {
+        fx.push(Effect::Event(Event::FlashWritten { flash: Box::new(self.flash.clone()) }));
     }
 
     /// `write standby`: a full sync to the peer, of everything (system space)
     /// or of one context.
-    fn write_standby(&mut self, space: &Space) -> Result<String, super::CommandError> {
-        if !self.is_authoritative(space) {
-            return Err(super::CommandError::Refused(format!(
+    fn write_standby(&mut self, facts: &ConfigFacts, fx: &mut Effects, space: &Space) -> Result<String, CommandError> {
+        if !self.is_authoritative(&facts.groups, space) {
+            return Err(CommandError::Refused(format!(
                 "write standby: this unit is not active for the failover group of {}; enter it on the mate",
                 match space {
                     Space::System => "the system space".to_owned(),
@@ -428,19 +449,19 @@ impl Unit {
                 }
             )));
         }
-        if let Some(s) = self.config_sync() {
-            return Err(super::CommandError::Refused(format!(
+        if let Some(s) = self.sync_progress() {
+            return Err(CommandError::Refused(format!(
                 "write standby: a full configuration synchronisation is already in progress ({s})"
             )));
         }
-        if self.s.cp.channel.peer_boot().is_none() || !self.peer_reachable() {
-            return Err(super::CommandError::Refused("write standby: the mate is not reachable".into()));
+        if self.channel.peer_boot().is_none() || !facts.peer_reachable {
+            return Err(CommandError::Refused("write standby: the mate is not reachable".into()));
         }
         let scope = match space {
             Space::System => None,
             Space::Context(_) => Some(space.clone()),
         };
-        self.start_full_sync(scope);
+        self.start_full_sync(facts, fx, scope);
         Ok(String::new())
     }
 
@@ -449,46 +470,30 @@ impl Unit {
     /// `failover` / `no failover` in the running config (a bootstrap line:
     /// never replicated, kept by a sync, saved by `write memory`).
     pub(super) fn record_failover_line(&mut self, line: &str) {
-        let _ = self.s.cp.running.apply(&Space::System, line);
-        self.s.cp.digest.0.set(None);
+        let _ = self.running.apply(&Space::System, line);
+        self.digest.0.set(None);
     }
 
-    pub(super) fn cp_send(&mut self, body: Control) {
-        self.s.cp.outbox.push_back(body);
-    }
-
-    /// The peer answers on the failover link and is not declared failed.
-    fn peer_reachable(&self) -> bool {
-        self.s.mode == Mode::Enabled && !self.s.peer.failed && !self.s.link_failed && self.fresh_peer().is_some()
-    }
-
-    fn start_full_sync(&mut self, scope: Option<Space>) {
-        let lines: Vec<_> = self
-            .s
-            .cp
-            .running
-            .sync_lines()
-            .into_iter()
-            .filter(|l| scope.as_ref().is_none_or(|s| &l.space == s))
-            .collect();
+    fn start_full_sync(&mut self, facts: &ConfigFacts, fx: &mut Effects, scope: Option<Space>) {
+        let lines: Vec<_> =
+            self.running.sync_lines().into_iter().filter(|l| scope.as_ref().is_none_or(|s| &l.space == s)).collect();
         let digest = match &scope {
-            None => self.s.cp.digest(),
+            None => self.digest(),
             Some(_) => 0,
         };
-        let cp = &mut self.s.cp;
-        let sync_id = cp.next_sync_id;
-        cp.next_sync_id = cp.next_sync_id.wrapping_add(1).max(1);
+        let sync_id = self.next_sync_id;
+        self.next_sync_id = self.next_sync_id.wrapping_add(1).max(1);
         let total = lines.len() as u32;
-        cp.outbox.push_back(Control::ConfigSyncBegin {
+        self.outbox.push_back(Control::ConfigSyncBegin {
             sync_id,
             scope: scope.clone().unwrap_or(Space::System),
             lines: total,
         });
         for (index, chunk) in lines.chunks(CHUNK_LINES_MAX).enumerate() {
-            cp.outbox.push_back(Control::ConfigSyncChunk { sync_id, index: index as u32, lines: chunk.to_vec() });
+            self.outbox.push_back(Control::ConfigSyncChunk { sync_id, index: index as u32, lines: chunk.to_vec() });
         }
-        cp.outbox.push_back(Control::ConfigSyncEnd { sync_id, lines: total, digest });
-        cp.sync = Some(SyncRun {
+        self.outbox.push_back(Control::ConfigSyncEnd { sync_id, lines: total, digest });
+        self.sync = Some(SyncRun {
             id: sync_id,
             direction: SyncDirection::Sending,
             scope: scope.clone(),
@@ -497,57 +502,64 @@ impl Unit {
             staged: None,
         });
         if scope.is_none() {
-            cp.synced_peer = cp.channel.peer_boot();
-            cp.split_commands = 0;
-            cp.resync_needed = false;
+            self.synced_peer = self.channel.peer_boot();
+            self.split_commands = 0;
+            self.resync_needed = false;
         }
-        let text = format!("({}) Beginning configuration replication: Sending to mate.", self.config.role);
-        self.syslog(709_003, text);
+        let text = format!("({}) Beginning configuration replication: Sending to mate.", facts.config.role);
+        ConfigFacts::syslog(fx, 709_003, text);
     }
 
     // ----- receiving -------------------------------------------------------
 
-    /// Every authenticated frame from the peer's current boot on the failover
-    /// or state link goes through the channel (which learns the peer's boot
-    /// from any of them); role requests keep their own path.
-    pub(super) fn cp_on_frame(&mut self, now: Instant, boot: u64, message: &Message) {
+    /// A frame of the mate's (boot `boot`) on the failover or state link:
+    /// what the channel delivers of it, in order (role requests keep their
+    /// own path and are not taken).
+    pub(super) fn handle_message(&mut self, now: Instant, boot: u64, message: &Message) -> Vec<Control> {
         if matches!(message, Message::Control { body: Control::RoleRequest { .. }, .. }) {
-            return;
+            return Vec::new();
         }
-        let delivered = self.s.cp.channel.handle_message(now, boot, message);
-        for body in delivered {
-            self.cp_deliver(body);
+        self.channel.handle_message(now, boot, message)
+    }
+
+    /// While standalone after refusing the mate's boot `boot`: its acks still
+    /// reach the channel (so this unit's pairing facts stop being resent).
+    pub(super) fn ack_while_refused(&mut self, now: Instant, boot: u64, message: &Message) {
+        if matches!(message, Message::Ack(_)) && self.refused.as_ref().is_some_and(|(b, _)| *b == boot) {
+            let _ = self.channel.handle_message(now, boot, message);
         }
     }
 
-    fn cp_deliver(&mut self, body: Control) {
-        let role = self.config.role;
+    /// A configuration message from the mate, delivered by the channel (the
+    /// unit routes the pairing and state messages elsewhere).
+    pub(super) fn handle_delivered(&mut self, facts: &ConfigFacts, fx: &mut Effects, body: Control) {
+        let role = facts.config.role;
         match body {
             Control::ConfigSyncBegin { sync_id, scope, lines } => {
                 let scope = match scope {
                     Space::System => None,
                     s => Some(s),
                 };
-                if scope.is_none() && self.group_state(Group::One).is_active() {
+                if scope.is_none() && facts.groups[Group::One.index()].is_active() {
                     // A full sync never overwrites the authority: the peer's view was stale.
-                    self.syslog(
+                    ConfigFacts::syslog(
+                        fx,
                         709_005,
                         format!(
                             "({role}) Configuration replication from mate ignored: this unit is active for group 1."
                         ),
                     );
-                    if self.s.cp.sync.as_ref().is_some_and(|r| r.direction == SyncDirection::Receiving) {
-                        self.s.cp.sync = None;
+                    if self.sync.as_ref().is_some_and(|r| r.direction == SyncDirection::Receiving) {
+                        self.sync = None;
                     }
                     // The mate holds a configuration it took for the authority's:
                     // it gets this unit's as soon as it shows group 1 not active
                     // (a preempt that crossed the mate's sync left the mate's
                     // split-time commands on it for good: sweep seed 1116517).
-                    self.s.cp.resync_needed = true;
+                    self.resync_needed = true;
                     return;
                 }
-                let cp = &mut self.s.cp;
-                let mut staged = cp.running.clone();
+                let mut staged = self.running.clone();
                 match &scope {
                     None => staged.clear_for_sync(),
                     Some(Space::Context(name)) => {
@@ -555,18 +567,18 @@ impl Unit {
                     }
                     Some(Space::System) => {}
                 }
-                let discarded = std::mem::take(&mut cp.split_commands);
+                let discarded = std::mem::take(&mut self.split_commands);
                 if scope.is_none() {
-                    cp.resync_needed = false;
+                    self.resync_needed = false;
                 }
                 // A sync of this unit's own still under way is void: its
                 // remaining frames carry a configuration this one replaces,
                 // and the mate applies them after this sync is over. Once
                 // this unit is the authority again, the mate gets a new one.
-                if cp.sync.as_ref().is_some_and(|r| r.direction == SyncDirection::Sending) {
-                    cp.synced_peer = None;
+                if self.sync.as_ref().is_some_and(|r| r.direction == SyncDirection::Sending) {
+                    self.synced_peer = None;
                 }
-                cp.sync = Some(SyncRun {
+                self.sync = Some(SyncRun {
                     id: sync_id,
                     direction: SyncDirection::Receiving,
                     scope,
@@ -574,9 +586,14 @@ impl Unit {
                     lines_done: 0,
                     staged: Some(staged),
                 });
-                self.syslog(709_005, format!("({role}) Beginning configuration replication: Receiving from mate."));
+                ConfigFacts::syslog(
+                    fx,
+                    709_005,
+                    format!("({role}) Beginning configuration replication: Receiving from mate."),
+                );
                 if discarded > 0 {
-                    self.syslog(
+                    ConfigFacts::syslog(
+                        fx,
                         SYSLOG_HEAL_DISCARD,
                         format!(
                             "({role}) {discarded} configuration command(s) entered on this unit while the mate \
@@ -586,46 +603,47 @@ impl Unit {
                 }
             }
             Control::ConfigSyncChunk { sync_id, lines, .. } => {
-                let cp = &mut self.s.cp;
-                let Some(run) = cp.sync.as_mut().filter(|r| r.id == sync_id && r.direction == SyncDirection::Receiving)
+                let Some(run) =
+                    self.sync.as_mut().filter(|r| r.id == sync_id && r.direction == SyncDirection::Receiving)
                 else {
                     return;
                 };
                 run.lines_done = run.lines_done.saturating_add(lines.len() as u32);
                 let Some(staged) = run.staged.as_mut() else { return };
-                let mut failed = Vec::new();
                 for l in &lines {
                     if let Err(e) = staged.apply_sync_line(l) {
-                        failed.push(format!("{}: {:?}: {e}", l.space, l.line));
+                        let f = format!("{}: {:?}: {e}", l.space, l.line);
+                        ConfigFacts::syslog(
+                            fx,
+                            105_022,
+                            format!("({role}) Config replication failed with reason = {f}"),
+                        );
                     }
-                }
-                for f in failed {
-                    self.syslog(105_022, format!("({role}) Config replication failed with reason = {f}"));
                 }
             }
             Control::ConfigSyncEnd { sync_id, lines, digest } => {
-                let cp = &mut self.s.cp;
-                let Some(mut run) = cp.sync.take_if(|r| r.id == sync_id && r.direction == SyncDirection::Receiving)
+                let Some(mut run) = self.sync.take_if(|r| r.id == sync_id && r.direction == SyncDirection::Receiving)
                 else {
                     return;
                 };
                 if let Some(staged) = run.staged.take() {
-                    *cp.running_mut() = staged;
+                    *self.running_mut() = staged;
                 }
                 let whole = run.scope.is_none();
-                let ok = run.lines_done == lines && (!whole || cp.digest() == digest);
+                let ok = run.lines_done == lines && (!whole || self.digest() == digest);
                 let space = run.scope.clone().unwrap_or(Space::System);
                 match (&run.scope, ok) {
-                    (None, true) => cp.out_of_sync.clear(),
+                    (None, true) => self.out_of_sync.clear(),
                     (Some(s), true) => {
-                        cp.out_of_sync.remove(s);
+                        self.out_of_sync.remove(s);
                     }
                     (_, false) => {
-                        cp.out_of_sync.insert(space);
+                        self.out_of_sync.insert(space);
                     }
                 }
                 if !ok {
-                    self.syslog(
+                    ConfigFacts::syslog(
+                        fx,
                         105_022,
                         format!(
                             "({role}) Config replication failed with reason = received {} of {lines} lines{}",
@@ -634,100 +652,70 @@ impl Unit {
                         ),
                     );
                 }
-                self.syslog(709_006, format!("({role}) End Configuration Replication from mate."));
+                ConfigFacts::syslog(fx, 709_006, format!("({role}) End Configuration Replication from mate."));
                 self.reapply_unacknowledged();
             }
             Control::CommandReplication { space, line, .. } => {
-                self.push_event(Event::ReplicatedCommandReceived { space: space.clone(), line: line.clone() });
+                fx.push(Effect::Event(Event::ReplicatedCommandReceived { space: space.clone(), line: line.clone() }));
                 match replication::command_kind(&line) {
                     CommandKind::File => {
-                        if let Err(e) = self.file_command(&space, &line) {
-                            self.syslog(105_022, format!("({role}) Replicated command {line:?} failed: {e}"));
+                        if let Err(e) = self.file_command(fx, &space, &line) {
+                            ConfigFacts::syslog(
+                                fx,
+                                105_022,
+                                format!("({role}) Replicated command {line:?} failed: {e}"),
+                            );
                         }
                     }
                     _ => {
-                        if let Err(e) = self.s.cp.running_mut().apply(&space, &line) {
-                            self.syslog(105_022, format!("({role}) Replicated command {line:?} failed: {e}"));
+                        if let Err(e) = self.running_mut().apply(&space, &line) {
+                            ConfigFacts::syslog(
+                                fx,
+                                105_022,
+                                format!("({role}) Replicated command {line:?} failed: {e}"),
+                            );
                         }
-                        self.restart_sync_for(&space);
+                        self.restart_sync_for(facts, fx, &space);
                     }
                 }
             }
             Control::WriteMemory { space, all } => {
                 let line = if all { "write memory all" } else { "write memory" };
-                self.push_event(Event::ReplicatedCommandReceived { space: space.clone(), line: line.into() });
-                if let Err(e) = self.file_command(&space, line) {
-                    self.syslog(105_022, format!("({role}) Replicated {line:?} failed: {e}"));
+                fx.push(Effect::Event(Event::ReplicatedCommandReceived { space: space.clone(), line: line.into() }));
+                if let Err(e) = self.file_command(fx, &space, line) {
+                    ConfigFacts::syslog(fx, 105_022, format!("({role}) Replicated {line:?} failed: {e}"));
                 }
             }
             // The mate applied commands while split from this unit and asks
-            // for this unit's configuration (see `cp_after_input`).
+            // for this unit's configuration (see `poll_syncs`).
             Control::WriteStandby { space } => {
-                if !self.is_authoritative(&space) {
+                if !self.is_authoritative(&facts.groups, &space) {
                     return;
                 }
-                match &self.s.cp.sync {
+                match &self.sync {
                     None => {
                         let scope = match space {
                             Space::System => None,
                             s => Some(s),
                         };
-                        self.start_full_sync(scope);
+                        self.start_full_sync(facts, fx, scope);
                     }
                     // A sync this unit sends is under way: the mate may have
                     // taken it in before its split commands, so a fresh one
-                    // follows it (`cp_after_input`); dropping the request left
+                    // follows it (`poll_syncs`); dropping the request left
                     // the mate's commands in place for good (sweep seed 66030).
-                    Some(run) if run.direction == SyncDirection::Sending => self.s.cp.resync_needed = true,
+                    Some(run) if run.direction == SyncDirection::Sending => self.resync_needed = true,
                     // Receiving: the mate is sending its own configuration.
                     Some(_) => {}
                 }
             }
-            Control::Pairing(p) => {
-                if let Some(boot) = self.s.cp.channel.peer_boot() {
-                    self.on_pairing(self.s.clock, boot, &p);
-                }
-            }
-            // Connection state belongs to stateful failover.
-            body @ (Control::StateUpdate { .. } | Control::BulkSyncBegin { .. } | Control::BulkSyncEnd { .. }) => {
-                self.st_deliver(body)
-            }
-            // Role requests never come this way.
-            Control::RoleRequest { .. } => {}
-        }
-    }
-
-    /// Nothing waits for the channel and no config or bulk sync runs: the end
-    /// of another input would feed and send nothing.
-    pub(super) fn cp_quiet(&self) -> bool {
-        self.s.cp.outbox.is_empty() && self.s.cp.sync.is_none() && !self.bulk_sync_sending()
-    }
-
-    /// Feeds the channel from the outbox and sends its frames.
-    fn cp_flush(&mut self, now: Instant) {
-        let cp = &mut self.s.cp;
-        while let Some(body) = cp.outbox.pop_front() {
-            match cp.channel.send(body) {
-                Ok(()) => {}
-                Err(SendError::Full { body }) | Err(SendError::AbandonedPending { body, .. }) => {
-                    cp.outbox.push_front(*body);
-                    break;
-                }
-                Err(SendError::Unencodable { .. }) => {}
-            }
-        }
-        while self.s.cp.channel.may_transmit() {
-            let Some(m) = self.s.cp.channel.poll_transmit(now) else { break };
-            let link = self.st_link_of(&m);
-            self.send(link, m);
-        }
-    }
-
-    /// While standalone after refusing the mate's boot `boot`: its acks still
-    /// reach the channel (so this unit's pairing facts stop being resent).
-    pub(super) fn cp_ack_while_refused(&mut self, now: Instant, boot: u64, message: &Message) {
-        if matches!(message, Message::Ack(_)) && self.s.cp.refused.as_ref().is_some_and(|(b, _)| *b == boot) {
-            let _ = self.s.cp.channel.handle_message(now, boot, message);
+            // Pairing facts and connection state belong to the unit and the
+            // state plane; role requests never come this way.
+            Control::Pairing(_)
+            | Control::StateUpdate { .. }
+            | Control::BulkSyncBegin { .. }
+            | Control::BulkSyncEnd { .. }
+            | Control::RoleRequest { .. } => {}
         }
     }
 
@@ -738,11 +726,11 @@ impl Unit {
     /// the configurations would differ for good. The sync starts again from
     /// the configuration as it is now (the channel keeps the order: the mate
     /// applies the first sync, then this one).
-    fn restart_sync_for(&mut self, space: &Space) {
-        let Some(run) = &self.s.cp.sync else { return };
+    fn restart_sync_for(&mut self, facts: &ConfigFacts, fx: &mut Effects, space: &Space) {
+        let Some(run) = &self.sync else { return };
         if run.direction == SyncDirection::Sending && run.scope.as_ref().is_none_or(|s| s == space) {
             let scope = run.scope.clone();
-            self.start_full_sync(scope);
+            self.start_full_sync(facts, fx, scope);
         }
     }
 
@@ -755,8 +743,7 @@ impl Unit {
     /// that context here again (sweep seed 1294926: the mate's context was
     /// replaced by it after the full sync, and this unit kept the mate's).
     fn reapply_unacknowledged(&mut self) {
-        let cp = &mut self.s.cp;
-        let pending: Vec<Control> = cp.channel.unacknowledged().chain(cp.outbox.iter()).cloned().collect();
+        let pending: Vec<Control> = self.channel.unacknowledged().chain(self.outbox.iter()).cloned().collect();
         // A context sync whose beginning is in flight: its context and lines so far.
         let mut context_sync: Option<(u32, String, Vec<ConfigLine>)> = None;
         for c in pending {
@@ -764,7 +751,7 @@ impl Unit {
                 Control::CommandReplication { space, line, .. }
                     if replication::command_kind(&line) == CommandKind::Config =>
                 {
-                    let _ = cp.running_mut().apply(&space, &line);
+                    let _ = self.running_mut().apply(&space, &line);
                 }
                 Control::ConfigSyncBegin { sync_id, scope: Space::Context(name), .. } => {
                     context_sync = Some((sync_id, name, Vec::new()));
@@ -776,7 +763,7 @@ impl Unit {
                 }
                 Control::ConfigSyncEnd { sync_id, .. } => {
                     if let Some((_, name, lines)) = context_sync.take_if(|(id, _, _)| *id == sync_id) {
-                        let running = cp.running_mut();
+                        let running = self.running_mut();
                         let _ = running.apply(&Space::Context(name), "clear configure all");
                         for l in &lines {
                             let _ = running.apply_sync_line(l);
@@ -788,83 +775,111 @@ impl Unit {
         }
     }
 
-    pub(super) fn cp_timeout(&mut self, now: Instant) {
-        self.s.cp.channel.handle_timeout(now);
+    pub(super) fn handle_timeout(&mut self, now: Instant) {
+        self.channel.handle_timeout(now);
     }
 
-    /// At the end of every input: decide on a full sync, feed the channel,
-    /// send its frames, notice the end of a sync.
-    pub(super) fn cp_after_input(&mut self, now: Instant) {
-        if self.s.mode != Mode::Enabled {
-            // A unit that refused to pair still delivers its own pairing
-            // facts, so that its mate refuses too.
-            if self.s.cp.refused.is_some() {
-                self.cp_flush(now);
-            }
-            return;
-        }
-        let split = self.s.peer.failed || self.s.link_failed;
-        let peer_g1_active = self.fresh_peer().map(|h| h.groups[0].state.is_active());
-        let me_g1_active = self.group_state(Group::One).is_active();
-        let cp = &mut self.s.cp;
+    // ----- the end of an input ----------------------------------------------
+
+    /// At the end of every input of a unit taking part in failover, before
+    /// the state plane: decide on a full sync (or ask for one).
+    pub(super) fn poll_syncs(&mut self, facts: &ConfigFacts, fx: &mut Effects) {
+        let split = facts.split;
+        let peer_g1_active = facts.peer_g1_active;
+        let me_g1_active = facts.groups[Group::One.index()].is_active();
         if split || (me_g1_active && peer_g1_active == Some(true)) {
-            cp.synced_peer = None;
+            self.synced_peer = None;
         }
         if split {
-            cp.abort_receiving();
+            self.abort_receiving();
         }
         // A rebooted (or first heard) peer: what was queued for its previous
         // boot is void, and a sync with that boot is over; it gets a full sync.
-        let abandoned = !cp.channel.take_abandoned().is_empty();
-        if abandoned || cp.channel.peer_boot() != cp.channel_peer {
-            if cp.channel_peer.is_some() {
-                cp.outbox.clear();
-                cp.abort_receiving();
-                cp.sync = None;
+        let abandoned = !self.channel.take_abandoned().is_empty();
+        if abandoned || self.channel.peer_boot() != self.channel_peer {
+            if self.channel_peer.is_some() {
+                self.outbox.clear();
+                self.abort_receiving();
+                self.sync = None;
             }
-            cp.channel_peer = cp.channel.peer_boot();
+            self.channel_peer = self.channel.peer_boot();
         }
-        let peer_boot = cp.channel.peer_boot();
-        if peer_boot.is_some() && cp.pairing_sent_to != peer_boot {
-            cp.pairing_sent_to = peer_boot;
-            let info = self.pairing_info().to_wire();
-            self.s.cp.outbox.push_front(Control::Pairing(info));
+        let peer_boot = self.channel.peer_boot();
+        if peer_boot.is_some() && self.pairing_sent_to != peer_boot {
+            self.pairing_sent_to = peer_boot;
+            let info = super::pairing::info(facts.config, self.flash.size_bytes(), self.license).to_wire();
+            self.outbox.push_front(Control::Pairing(info));
         }
         if me_g1_active
             && peer_g1_active == Some(false)
             && !split
             && peer_boot.is_some()
-            && peer_boot == self.s.peer.boot
-            && (self.s.cp.synced_peer != peer_boot || self.s.cp.resync_needed)
-            && self.s.cp.sync.is_none()
+            && peer_boot == facts.peer_boot
+            && (self.synced_peer != peer_boot || self.resync_needed)
+            && self.sync.is_none()
         {
-            self.start_full_sync(None);
-        } else if self.s.cp.resync_needed
+            self.start_full_sync(facts, fx, None);
+        } else if self.resync_needed
             && peer_g1_active == Some(true)
             && !me_g1_active
             && !split
-            && self.s.cp.sync.is_none()
+            && self.sync.is_none()
             && peer_boot.is_some()
         {
             // Commands applied here while split were not sent: ask the
             // authority for its configuration, which replaces them.
-            self.s.cp.resync_needed = false;
-            self.cp_send(Control::WriteStandby { space: Space::System });
+            self.resync_needed = false;
+            self.outbox.push_back(Control::WriteStandby { space: Space::System });
         }
-        self.st_after_input();
-        self.cp_flush(now);
-        let cp = &mut self.s.cp;
-        if let Some(run) = &cp.sync {
-            if run.direction == SyncDirection::Sending && cp.outbox.is_empty() && cp.channel.is_idle() {
-                match cp.sync.take().and_then(|r| r.scope) {
-                    None => cp.out_of_sync.clear(),
+    }
+
+    /// Feeds the channel from the outbox, as far as it takes.
+    pub(super) fn feed_channel(&mut self) {
+        while let Some(body) = self.outbox.pop_front() {
+            match self.channel.send(body) {
+                Ok(()) => {}
+                Err(SendError::Full { body }) | Err(SendError::AbandonedPending { body, .. }) => {
+                    self.outbox.push_front(*body);
+                    break;
+                }
+                Err(SendError::Unencodable { .. }) => {}
+            }
+        }
+    }
+
+    /// The channel's next frame, if it may send one.
+    pub(super) fn poll_transmit(&mut self, now: Instant) -> Option<Message> {
+        if !self.channel.may_transmit() {
+            return None;
+        }
+        self.channel.poll_transmit(now)
+    }
+
+    /// After the channel's frames went out: notice the end of a sync this
+    /// unit sends (everything queued and acknowledged).
+    pub(super) fn poll_sync_end(&mut self, facts: &ConfigFacts, fx: &mut Effects) {
+        if let Some(run) = &self.sync {
+            if run.direction == SyncDirection::Sending && self.outbox.is_empty() && self.channel.is_idle() {
+                match self.sync.take().and_then(|r| r.scope) {
+                    None => self.out_of_sync.clear(),
                     Some(s) => {
-                        cp.out_of_sync.remove(&s);
+                        self.out_of_sync.remove(&s);
                     }
                 }
-                let text = format!("({}) End Configuration Replication to mate.", self.config.role);
-                self.syslog(709_004, text);
+                let text = format!("({}) End Configuration Replication to mate.", facts.config.role);
+                ConfigFacts::syslog(fx, 709_004, text);
             }
+        }
+    }
+
+    /// The invariants of the plane.
+    pub(super) fn invariants(&self) {
+        if let Some(run) = &self.sync {
+            assert_eq!(
+                run.staged.is_some(),
+                run.direction == SyncDirection::Receiving,
+                "only a sync being received stages a configuration"
+            );
         }
     }
 }

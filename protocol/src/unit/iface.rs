@@ -179,6 +179,7 @@ impl Unit {
         if from == to {
             return;
         }
+        self.work.state = true;
         self.s.ifaces[i].status = to;
         if self.config.interfaces[i].monitored {
             self.push_event(Event::InterfaceStatusChanged { iface: IfaceId(i as u16), from, to });
@@ -251,11 +252,21 @@ impl Unit {
         if !self.is_monitored(i) || !self.s.ifaces[i].link_up {
             return;
         }
+        // Other hosts' traffic on an interface that is neither tested nor
+        // failed, the common input, changes nothing.
+        let status = self.s.ifaces[i].status;
+        if !from_peer
+            && !matches!(status, InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown)
+        {
+            return;
+        }
         let g = self.s.iface_groups[i];
         let half = self.iface_half_hold(g);
         let m = &mut self.s.ifaces[i];
         let deadlines = (m.hold, m.phase_end);
         if from_peer {
+            self.work.state |= !m.peer_known;
+            self.work.iface_hold(i);
             m.peer_known = true;
             m.hold = Some(now + half);
         }
@@ -320,7 +331,7 @@ impl Unit {
                     let text = format!("({}) Testing on interface {} Failed", self.config.role, self.iface_name(i));
                     self.syslog(105009, text);
                     self.set_interface_status(i, InterfaceStatus::Failed);
-                    self.apply_unknown_rule(now, IfaceId(i as u16));
+                    self.apply_unknown_rule(IfaceId(i as u16));
                 }
             }
         }
@@ -335,7 +346,7 @@ impl Unit {
 
     /// An interface failed on both units is Unknown (not counted); Unknown
     /// goes back to Failed when the peer no longer reports it failed.
-    pub(super) fn apply_unknown_rule(&mut self, _now: Instant, iface: IfaceId) {
+    pub(super) fn apply_unknown_rule(&mut self, iface: IfaceId) {
         let i = iface.0 as usize;
         let m = &mut self.s.ifaces[i];
         let peer_failed = matches!(m.peer_status, Some(InterfaceStatus::Failed | InterfaceStatus::Unknown));
@@ -352,13 +363,14 @@ impl Unit {
     /// A hello from the peer arrived (its statuses are in `peer_status`): it
     /// confirms the failures it does not show the peer still testing, then
     /// the Unknown rule applies.
-    pub(super) fn on_peer_interface_report(&mut self, now: Instant) {
+    pub(super) fn on_peer_interface_report(&mut self) {
         for i in 0..self.s.ifaces.len() {
             let m = &mut self.s.ifaces[i];
             if m.status == InterfaceStatus::Failed && m.peer_status != Some(InterfaceStatus::Testing) {
+                self.work.state |= !m.confirmed;
                 m.confirmed = true;
             }
-            self.apply_unknown_rule(now, IfaceId(i as u16));
+            self.apply_unknown_rule(IfaceId(i as u16));
         }
     }
 

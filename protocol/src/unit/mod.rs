@@ -28,8 +28,7 @@
 //! # Organisation
 //!
 //! * this file: the API, frames in and out, unit hellos, the LAN test, time;
-//! * `rules`: the group rules and the transitions of section 4 (with the
-//!   seam `path_step` where configuration and bulk sync will plug in);
+//! * `rules`: the group rules and the transitions of section 4;
 //! * `requests`: role requests (manual moves, preempt, boot claims), the one
 //!   place the reliable channel will replace;
 //! * `iface`: interface monitoring;
@@ -50,16 +49,23 @@
 
 mod commands;
 mod config_plane;
+mod effect;
+mod event;
 mod group;
+mod health;
 mod iface;
+mod invariants;
+mod observe;
 mod pairing;
 mod requests;
+mod route;
 mod rules;
 mod show;
 mod stateful;
 mod timer;
 
 pub use config_plane::{FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD, default_running_config};
+pub use event::{Event, Statistics};
 pub use group::{HistoryEntry, Reason};
 pub use stateful::ReplicationMark;
 pub use timer::Timer;
@@ -74,10 +80,11 @@ use crate::wire::{
     self, Control, Frame, Group, GroupHealth, GroupState, InterfaceHealth, InterfaceStatus, LanTest, Message, Role,
     Space, UnitHello,
 };
-use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::time::Duration;
 use group::GroupMachine;
+use health::{LanTestRun, Peer};
+use invariants::{Ifaces, LastInput, Work};
 use std::collections::VecDeque;
 use timer::TimerTable;
 
@@ -152,85 +159,6 @@ pub enum CommandError {
     Refused(String),
 }
 
-/// Something the caller should know (record, log, check).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Event {
-    /// A group changed state on this unit, with the appliance's reason string.
-    GroupTransition { group: Group, from: GroupState, to: GroupState, reason: String },
-    /// A syslog message with the appliance's message id (104001, 105005, ...).
-    Syslog { id: u32, text: String },
-    /// The peer was declared failed (no hello, no LAN test reply by the holdtime).
-    PeerDeclaredFailed,
-    /// The failover link was marked failed while a data interface still answered.
-    FailoverLinkFailed,
-    /// The failover link carries hellos again.
-    FailoverLinkRecovered,
-    /// Automatic failover is suspended (failover link failed).
-    FailoverSuspended,
-    /// Automatic failover is possible again.
-    FailoverResumed,
-    /// A monitored interface changed status on this unit.
-    InterfaceStatusChanged { iface: IfaceId, from: InterfaceStatus, to: InterfaceStatus },
-    /// A LAN test was started (three hellos missed).
-    LanTestStarted,
-    /// A LAN test ended well: its reply (or a hello) came back on the failover link; no failover.
-    LanTestPassed,
-    /// A received frame was refused; it changed no protocol state.
-    FrameRejected { link: Link, error: AuthError },
-    /// A configuration or file command entered here was sent to the peer.
-    CommandReplicated { space: Space, line: String },
-    /// A command replicated by the peer was received (and applied).
-    ReplicatedCommandReceived { space: Space, line: String },
-    /// The flash was written (a save, a file command, a key): its new contents,
-    /// which survive a power cycle.
-    FlashWritten { flash: Box<Flash> },
-    /// This unit cannot pair with its mate (the requirement that failed): it runs standalone.
-    PairingRefused { reason: String },
-}
-
-impl fmt::Display for Event {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Event::GroupTransition { group, from, to, reason } => {
-                write!(f, "group {group}: {from} -> {to} ({reason})")
-            }
-            Event::Syslog { id, text } => write!(f, "%ASA-{id}: {text}"),
-            Event::PeerDeclaredFailed => f.write_str("peer declared failed"),
-            Event::FailoverLinkFailed => f.write_str("failover link failed"),
-            Event::FailoverLinkRecovered => f.write_str("failover link recovered"),
-            Event::FailoverSuspended => f.write_str("failover suspended"),
-            Event::FailoverResumed => f.write_str("failover resumed"),
-            Event::InterfaceStatusChanged { iface, from, to } => {
-                write!(f, "interface {}: {from} -> {to}", iface.0)
-            }
-            Event::LanTestStarted => f.write_str("LAN test started"),
-            Event::LanTestPassed => f.write_str("LAN test passed"),
-            Event::FrameRejected { link, error } => write!(f, "frame on {link:?} rejected: {error}"),
-            Event::CommandReplicated { space, line } => write!(f, "replicated to mate ({space}): {line}"),
-            Event::ReplicatedCommandReceived { space, line } => write!(f, "replicated from mate ({space}): {line}"),
-            Event::FlashWritten { flash } => write!(f, "flash written ({} bytes used)", flash.used_bytes()),
-            Event::PairingRefused { reason } => write!(f, "pairing refused: {reason}"),
-        }
-    }
-}
-
-/// Counters for `show failover` statistics. Not part of [`Unit::state_digest`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Statistics {
-    pub hellos_sent: u64,
-    pub hellos_received: u64,
-    pub lan_tests_sent: u64,
-    pub frames_received: u64,
-    pub frames_rejected: u64,
-    /// Datagrams on data interfaces that were not failover frames (other hosts' traffic).
-    pub network_datagrams: u64,
-    pub role_requests_sent: u64,
-    /// Frames dropped because the caller did not drain (queue full).
-    pub transmits_dropped: u64,
-    /// Events dropped because the caller did not drain (queue full).
-    pub events_dropped: u64,
-}
-
 /// Whether and how the unit takes part in failover.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Mode {
@@ -244,51 +172,6 @@ enum Mode {
     /// Failover disabled at power-on: standalone, every group active, no
     /// failover traffic.
     Standalone,
-}
-
-/// What this unit knows of its peer.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-struct Peer {
-    /// Boot nonce of the peer's last hello.
-    boot: Option<u64>,
-    /// The peer's last hello.
-    hello: Option<UnitHello>,
-    /// When it arrived.
-    last_hello_at: Option<Instant>,
-    /// A hello arrived and the hold deadline has not passed since: decisions
-    /// may rely on the peer's group states. False while a LAN test runs and
-    /// while failover is suspended.
-    fresh: bool,
-    /// Declared failed: no hello and no reply to a LAN test by the holdtime.
-    failed: bool,
-    /// An authenticated peer frame arrived on a data interface since power-on.
-    seen_on_data: bool,
-    /// Frame sequence number of the last hello taken in (from `boot`): an
-    /// older hello arriving late is ignored.
-    hello_seq: u64,
-    /// Highest channel sequence number of a role request taken in (from
-    /// `boot`): a duplicate or late request is ignored.
-    request_seq: u64,
-    /// Frame sequence number of that role request: a hello the peer sent
-    /// before it (overtaken on the way) shows a state the request changed,
-    /// and is ignored.
-    request_frame_seq: u64,
-    /// Earlier boots of the peer, newest last, at most [`PEER_BOOTS_RETIRED_MAX`]:
-    /// their frames are stale.
-    retired_boots: Vec<u64>,
-    /// Per group: the peer handed the group over (WantYouActive) after its
-    /// last hello was sent, so that hello's state for the group is superseded
-    /// and no rule may act on it until the next hello.
-    handed_over: [bool; 2],
-}
-
-/// A LAN test in progress.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct LanTestRun {
-    nonce: u32,
-    sent_at: Instant,
-    /// A reply came back on a data interface (not on the failover link).
-    data_reply: bool,
 }
 
 /// Everything that defines the protocol state of a unit, apart from its
@@ -342,8 +225,6 @@ pub struct Unit {
     s: State,
     out: Outputs,
     stats: Statistics,
-    /// Stateful failover counters per object type.
-    st_stats: stateful::StateCounters,
     /// Bumped by every input but a no-op (see [`Unit::state_version`]). Not protocol state.
     version: u64,
     /// Bumped by every input that may change more than deadlines (see
@@ -351,9 +232,12 @@ pub struct Unit {
     observed_version: u64,
     /// What the last input may have changed (see [`Unit::check_last_input`]). Not protocol state.
     last_input: LastInput,
-    /// The last input's end left nothing for the end of another input to do
-    /// on the same state (see [`Unit::traffic_changes_nothing`]). Not protocol state.
+    /// The last full end of input left nothing for the end of another input
+    /// to do on the same state (see [`Unit::finish_input`]). Not protocol state.
     settled: bool,
+    /// What the current input changed, marked by the code that changes it
+    /// (see [`Work`]). Not protocol state.
+    work: Work,
 }
 
 impl Unit {
@@ -422,11 +306,11 @@ impl Unit {
             config,
             out: Outputs::default(),
             stats: Statistics::default(),
-            st_stats: stateful::StateCounters::default(),
             version: 0,
             observed_version: 0,
             last_input: LastInput::Anything,
             settled: false,
+            work: Work::default(),
         };
         match mode {
             Mode::Standalone => {
@@ -447,163 +331,6 @@ impl Unit {
         Ok(unit)
     }
 
-    // ----- observers -------------------------------------------------------
-
-    /// The settings this unit runs with.
-    pub fn config(&self) -> &UnitConfig {
-        &self.config
-    }
-
-    /// The boot nonce of this power-on.
-    pub fn boot_nonce(&self) -> u64 {
-        self.boot_nonce
-    }
-
-    /// `failover lan unit`: primary or secondary.
-    pub fn role(&self) -> Role {
-        self.config.role
-    }
-
-    /// Whether failover runs (false when disabled at power-on or after `no failover`).
-    pub fn failover_enabled(&self) -> bool {
-        self.s.mode == Mode::Enabled
-    }
-
-    /// Whether `no failover` froze the roles (hellos go on; nothing changes automatically).
-    pub fn is_frozen(&self) -> bool {
-        self.s.mode == Mode::Frozen
-    }
-
-    /// Whether this unit runs standalone: failover disabled from power-on
-    /// (section 5), or its mate refused to pair (section 9). It sends no
-    /// failover traffic and keeps every group it can active.
-    pub fn is_standalone(&self) -> bool {
-        self.s.mode == Mode::Standalone
-    }
-
-    /// The state of `group` on this unit.
-    #[inline]
-    pub fn group_state(&self, group: Group) -> GroupState {
-        self.s.groups[group.index()].state
-    }
-
-    /// `show failover history` for `group`: oldest first, at most [`HISTORY_MAX`] entries.
-    pub fn history(&self, group: Group) -> &[HistoryEntry] {
-        &self.s.groups[group.index()].history
-    }
-
-    /// Whether automatic failover is suspended (failover link failed).
-    pub fn is_suspended(&self) -> bool {
-        self.s.link_failed
-    }
-
-    /// Whether the failover link is marked failed (same as [`Unit::is_suspended`]).
-    pub fn failover_link_failed(&self) -> bool {
-        self.s.link_failed
-    }
-
-    /// Whether the peer has been declared failed (and not heard since).
-    pub fn peer_failed(&self) -> bool {
-        self.s.peer.failed
-    }
-
-    /// Whether a hello from the peer has been heard since power-on.
-    pub fn peer_heard(&self) -> bool {
-        self.s.peer.hello.is_some()
-    }
-
-    /// The peer's state for `group` as its last hello reported it, while that
-    /// report is current (a hello within the hold time).
-    pub fn peer_group_state(&self, group: Group) -> Option<GroupState> {
-        self.fresh_peer().map(|h| h.groups[group.index()].state)
-    }
-
-    /// The boot nonce of the peer's last hello.
-    pub fn peer_boot_nonce(&self) -> Option<u64> {
-        self.s.peer.boot
-    }
-
-    /// Whether a LAN test is running.
-    pub fn lan_test_running(&self) -> bool {
-        self.s.lan_test.is_some()
-    }
-
-    /// This unit's status of data interface `iface` (`No Link` for an unknown id).
-    pub fn interface_status(&self, iface: IfaceId) -> InterfaceStatus {
-        self.s.ifaces.get(iface.0 as usize).map_or(InterfaceStatus::NoLink, |m| m.status)
-    }
-
-    /// The peer's status of `iface`, as its last hello reported it.
-    pub fn peer_interface_status(&self, iface: IfaceId) -> Option<InterfaceStatus> {
-        self.s.ifaces.get(iface.0 as usize).and_then(|m| m.peer_status)
-    }
-
-    /// Whether `iface` is still *Waiting*: no frame from the peer has been
-    /// heard on it, so it is not tested yet.
-    pub fn interface_waiting(&self, iface: IfaceId) -> bool {
-        self.s.ifaces.get(iface.0 as usize).is_some_and(|m| !m.peer_known)
-    }
-
-    /// Failed and monitored interfaces of `group` on this unit (Unknown ones are not counted as failed).
-    pub fn failed_interfaces(&self, group: Group) -> (u16, u16) {
-        self.interface_counts(group)
-    }
-
-    /// Whether a group's placement was set by a manual move that preempt will not undo.
-    pub fn is_pinned(&self, group: Group) -> bool {
-        self.s.groups[group.index()].pinned
-    }
-
-    /// The deadline of one timer, if armed.
-    pub fn timer(&self, timer: Timer) -> Option<Instant> {
-        self.s.timers.get(timer)
-    }
-
-    /// Counters (not protocol state).
-    pub fn statistics(&self) -> &Statistics {
-        &self.stats
-    }
-
-    /// A counter that every input bumps, except one that changes nothing but
-    /// the unit's clock (forwards, within a polltime) and its statistics:
-    /// other hosts' traffic on an interface the traffic leaves as it is, when
-    /// the end of an input has nothing to do (see `traffic_changes_nothing`).
-    /// While it is unchanged, so are the unit's observable state
-    /// ([`Unit::group_state`], [`Unit::config_digest`], ...), its next deadline
-    /// ([`Unit::poll_timeout`]) and the result of [`Unit::invariants`] (no
-    /// invariant can break by the clock moving forwards: every bound on a
-    /// deadline is relative to it), so a caller may keep what it derived from
-    /// them. Its value means nothing across power cycles.
-    #[inline]
-    pub fn state_version(&self) -> u64 {
-        self.version
-    }
-
-    /// Like [`Unit::state_version`], but an input that only moved deadlines
-    /// and frame numbers leaves it alone too: the peer's interface hello that
-    /// restarts the hold window of an interface already known, hellos sent on
-    /// their timers, a peer's hello that repeats the last one (see
-    /// [`Unit::check_last_input`]). While it is unchanged, so is everything
-    /// the observers report but the deadlines ([`Unit::timer`],
-    /// [`Unit::poll_timeout`]) and the statistics.
-    #[inline]
-    pub fn observed_version(&self) -> u64 {
-        self.observed_version
-    }
-
-    /// A deterministic hash (`StateHasher`) of all protocol state: configuration,
-    /// session (sequence numbers, replay windows), groups and their history,
-    /// peer view, timers, interface monitors. Output queues and statistics are
-    /// left out, so a frame that is rejected leaves the digest unchanged.
-    pub fn state_digest(&self) -> u64 {
-        let mut h = StateHasher::new();
-        self.config.hash(&mut h);
-        self.boot_nonce.hash(&mut h);
-        self.session.hash_state(&mut h);
-        self.s.hash(&mut h);
-        h.finish()
-    }
-
     // ----- inputs ----------------------------------------------------------
 
     /// A frame arrived on `link`.
@@ -619,20 +346,7 @@ impl Unit {
             }
             if !is_failover_frame(bytes) {
                 self.stats.network_datagrams += 1;
-                if self.traffic_changes_nothing(now, iface) {
-                    #[cfg(debug_assertions)]
-                    let reference = self.clone();
-                    // All that `observe_time` does here.
-                    self.s.clock = now;
-                    self.last_input = LastInput::Nothing;
-                    #[cfg(debug_assertions)]
-                    self.check_shortcut(reference, "traffic taken for a no-op", |u| {
-                        u.observe_time(now);
-                        u.on_interface_traffic(now, iface, false);
-                        u.finish_input(now);
-                    });
-                    return;
-                }
+                self.work = Work::CLEAN;
                 self.observe_time(now);
                 self.on_interface_traffic(now, iface, false);
                 self.finish_input(now);
@@ -647,51 +361,9 @@ impl Unit {
             _ => self.session.open_on(path, bytes).map(Opened::Frame),
         };
         let frame = match opened {
-            Ok(Opened::Frame(frame)) => {
-                if let (Link::Failover, Message::UnitHello(hello)) = (link, &frame.message) {
-                    if self.peer_hello_repeats(now, frame.boot_nonce, frame.seq, hello) {
-                        #[cfg(debug_assertions)]
-                        let reference = self.clone();
-                        self.version = self.version.wrapping_add(1);
-                        self.last_input = LastInput::Timers;
-                        self.stats.frames_received += 1;
-                        self.stats.hellos_received += 1;
-                        self.s.clock = now;
-                        self.s.peer.hello_seq = frame.seq;
-                        self.s.peer.last_hello_at = Some(now);
-                        self.s.timers.set(Timer::UnitHold, now + self.hold_window());
-                        #[cfg(debug_assertions)]
-                        self.check_shortcut(reference, "a repeated hello taken for a deadline", |u| {
-                            u.observe_time(now);
-                            u.on_frame(now, link, Received::from(frame));
-                            u.finish_input(now);
-                        });
-                        return;
-                    }
-                }
-                Received::from(frame)
-            }
+            Ok(Opened::Frame(frame)) => Received::from(frame),
             Ok(Opened::InterfaceHello { header, .. }) => {
-                let frame = Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None };
-                if let Link::Data(iface) = link {
-                    if self.interface_hello_moves_only_deadlines(now, iface, header.boot_nonce) {
-                        #[cfg(debug_assertions)]
-                        let reference = self.clone();
-                        self.version = self.version.wrapping_add(1);
-                        self.last_input = LastInput::InterfaceHold(iface.0 as usize);
-                        self.stats.frames_received += 1;
-                        self.s.clock = now;
-                        self.on_interface_traffic(now, iface, true);
-                        #[cfg(debug_assertions)]
-                        self.check_shortcut(reference, "an interface hello taken for a deadline", |u| {
-                            u.observe_time(now);
-                            u.on_frame(now, link, frame);
-                            u.finish_input(now);
-                        });
-                        return;
-                    }
-                }
-                frame
+                Received { boot_nonce: header.boot_nonce, seq: header.seq, message: None }
             }
             Err(error) => match self.forged_frame(bytes, &error) {
                 Some(frame) => Received::from(frame),
@@ -704,6 +376,8 @@ impl Unit {
             },
         };
         self.stats.frames_received += 1;
+        // Opening the frame moved the session's replay window: a frame number.
+        self.work = Work { timers: true, ..Work::CLEAN };
         self.observe_time(now);
         self.on_frame(now, link, frame);
         self.finish_input(now);
@@ -711,40 +385,20 @@ impl Unit {
 
     /// The deadline returned by [`Unit::poll_timeout`] has been reached.
     pub fn handle_timeout(&mut self, now: Instant) {
-        let settled = self.settled_before(now);
+        self.work = Work::CLEAN;
         self.observe_time(now);
         let mut fired = 0;
-        let mut hellos_only = true;
         while let Some(timer) = self.s.timers.expired(now) {
             if fired >= TIMER_FIRINGS_PER_INPUT_MAX {
                 debug_assert!(false, "timer {timer:?} keeps firing at {now}");
                 break;
             }
             fired += 1;
-            hellos_only &= matches!(timer, Timer::UnitHello | Timer::InterfaceHello(_));
             self.s.timers.stop(timer);
             self.on_timer(now, timer);
         }
-        // Hellos sent on a settled unit whose channel has no deadline due:
-        // they changed nothing the end of input reads (neither the group
-        // rules nor the configuration plane read the hello timers or the
-        // frame numbers), so of the end of input only the role requests a
-        // unit hello re-sends are left. In debug builds every such input is
-        // checked against the full path.
-        if settled && hellos_only && !self.s.cp.channel.timeout_due(now) {
-            #[cfg(debug_assertions)]
-            let reference = self.clone();
-            self.version = self.version.wrapping_add(1);
-            self.last_input = LastInput::Timers;
-            if std::mem::take(&mut self.out.requests_due) {
-                self.resend_requests();
-            }
-            #[cfg(debug_assertions)]
-            self.check_shortcut(reference, "hellos sent without the end of input", |u| {
-                u.cp_timeout(now);
-                u.finish_input(now);
-            });
-            return;
+        if self.s.cp.channel.timeout_due(now) {
+            self.work.state = true;
         }
         self.cp_timeout(now);
         self.finish_input(now);
@@ -787,199 +441,11 @@ impl Unit {
         }
     }
 
-    /// Checks the state machine's internal invariants; panics on a bug.
-    pub fn invariants(&self) {
-        let s = &self.s;
-        assert!(self.out.transmits.len() <= TRANSMITS_QUEUED_MAX, "transmit queue over its bound");
-        assert!(self.out.events.len() <= EVENTS_QUEUED_MAX, "event queue over its bound");
-        assert_eq!(s.ifaces.len(), self.config.interfaces.len(), "one monitor per interface");
-        assert_eq!(s.iface_groups.len(), self.config.interfaces.len(), "one group per interface");
-        let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
-        if !s.timers.all_at_or_before(latest) {
-            for (timer, at) in s.timers.armed() {
-                assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
-            }
-        }
-        self.check_interfaces(latest);
-        let promote_failed = self.planted(PlantedBug::PromoteFailedGroup);
-        for g in Group::ALL.iter().copied() {
-            let gm = &s.groups[g.index()];
-            assert!(gm.history.len() <= HISTORY_MAX, "history of group {g} over its bound");
-            // Each entry is checked when it is recorded; the newest again here.
-            if let Some(e) = gm.history.last() {
-                assert!(
-                    group::is_legal_transition(e.from, e.to) || (promote_failed && e.from == GroupState::Failed),
-                    "group {g}: illegal transition {} -> {} ({})",
-                    e.from,
-                    e.to,
-                    e.reason
-                );
-            }
-            if let Some(last) = gm.history.last() {
-                assert_eq!(last.to, gm.state, "group {g}: history ends in the current state");
-            }
-            match gm.request {
-                Some(group::Request::Claim(_)) => {
-                    assert_eq!(gm.state, GroupState::StandbyReady, "group {g}: only Standby Ready claims")
-                }
-                Some(group::Request::Handover) => {
-                    assert!(!gm.state.is_active(), "group {g}: an active group hands nothing over")
-                }
-                None => {}
-            }
-            if s.timers.is_armed(Timer::Preempt(g)) {
-                assert_eq!(gm.state, GroupState::StandbyReady, "group {g}: preempt armed only when Standby Ready");
-            }
-            assert!(
-                gm.state != GroupState::Disabled || s.mode == Mode::Standalone && gm.history.is_empty(),
-                "group {g}: Disabled only before power-on"
-            );
-            if s.mode == Mode::Standalone {
-                assert!(
-                    gm.state.is_active() || (s.cp.refused.is_some() && gm.state == GroupState::Failed),
-                    "group {g}: a standalone unit is active for every group (a Failed one stays Failed)"
-                );
-                assert!(gm.request.is_none(), "group {g}: a standalone unit sends no role requests");
-            }
-        }
-        assert_eq!(s.timers.is_armed(Timer::LanTestVerdict), s.lan_test.is_some(), "verdict armed iff a LAN test runs");
-        assert!(!s.link_failed || !s.peer.fresh, "a suspended unit has no current view of its peer");
-        assert!(!s.peer.fresh || s.peer.hello.is_some(), "a current peer view has a hello");
-        assert!(!s.peer.fresh || s.timers.is_armed(Timer::UnitHold), "a current peer view has a hold deadline");
-        assert!(!(s.peer.failed && s.peer.fresh), "a failed peer is not current");
-        assert!(s.peer.retired_boots.len() <= PEER_BOOTS_RETIRED_MAX, "retired boots over their bound");
-        assert!(s.peer.boot.is_none_or(|b| !s.peer.retired_boots.contains(&b)), "the peer's boot is retired");
-        assert!(s.lan_test.is_none() || !s.peer.fresh, "a LAN test runs only when the peer is not current");
-        assert_eq!(s.timers.is_armed(Timer::UnitHello), s.mode != Mode::Standalone, "hellos iff not standalone");
-        if s.timers.is_armed(Timer::Negotiation) {
-            assert!(
-                s.groups.iter().any(|g| g.state == GroupState::Negotiation),
-                "negotiation timer without a negotiating group"
-            );
-        }
-        if s.mode == Mode::Standalone {
-            assert!(s.timers.armed().next().is_none(), "a standalone unit has no timers");
-        }
-        self.st_invariants();
-    }
-
-    /// Checks the invariants the last input could have broken, assuming
-    /// that they held before it: all of them ([`Unit::invariants`]) after
-    /// most inputs; none after one that changed nothing but the clock
-    /// (forwards) and statistics; after one that only restarted an
-    /// interface's hold window, the bound on every deadline, that
-    /// interface's rules and its group's interface-check timer; after one
-    /// that only sent hellos or took in a hello that repeats the last one,
-    /// the bound on every deadline and on the transmit queue, that the hello
-    /// timer runs, and that a current peer view has a hold deadline. Panics on a
-    /// bug, like [`Unit::invariants`]. For a caller that checks after every
-    /// input.
-    pub fn check_last_input(&self) {
-        match self.last_input {
-            LastInput::Anything => self.invariants(),
-            LastInput::Nothing => {}
-            LastInput::Timers => {
-                let s = &self.s;
-                let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
-                if !s.timers.all_at_or_before(latest) {
-                    for (timer, at) in s.timers.armed() {
-                        assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
-                    }
-                }
-                assert!(self.out.transmits.len() <= TRANSMITS_QUEUED_MAX, "transmit queue over its bound");
-                assert_eq!(
-                    s.timers.is_armed(Timer::UnitHello),
-                    s.mode != Mode::Standalone,
-                    "hellos iff not standalone"
-                );
-                assert!(!s.peer.fresh || s.timers.is_armed(Timer::UnitHold), "a current peer view has a hold deadline");
-            }
-            LastInput::InterfaceHold(i) => {
-                let s = &self.s;
-                let latest = s.clock + Duration::from_millis(DEADLINE_SPAN_MS_MAX);
-                if !s.timers.all_at_or_before(latest) {
-                    for (timer, at) in s.timers.armed() {
-                        assert!(at <= latest, "{timer:?} at {at} is beyond the clock {} plus the span", s.clock);
-                    }
-                }
-                self.check_interface(i, latest);
-            }
-        }
-    }
-
-    // ----- time ------------------------------------------------------------
-
-    /// Takes in a new reading of the clock: rebases deadlines when it went
-    /// back, restarts silence windows after a forward gap ([fover] Clocks).
-    fn observe_time(&mut self, now: Instant) {
-        let last = self.s.clock;
-        if now < last {
-            self.rebase_back(last.saturating_since(now));
-        } else if self.s.mode != Mode::Standalone && now.saturating_since(last) > self.gap_threshold() {
-            self.restart_silence_windows(now);
-        }
-        self.s.clock = now;
-    }
-
-    /// The clock stepped back by `back`: every stored instant moves with it,
-    /// so the time left on each timer and window is unchanged.
-    fn rebase_back(&mut self, back: Duration) {
-        self.s.timers.rebase_back(back);
-        self.s.cp.rebase_back(back);
-        if let Some(at) = &mut self.s.peer.last_hello_at {
-            *at = *at - back;
-        }
-        if let Some(run) = &mut self.s.lan_test {
-            run.sent_at = run.sent_at - back;
-        }
-        for m in &mut self.s.ifaces {
-            m.rebase_back(back);
-        }
-    }
-
-    fn gap_threshold(&self) -> Duration {
-        let p = self.config.unit_polltime;
-        p + p / CLOCK_GAP_SLACK_DIVISOR
-    }
-
-    /// After a forward gap the unit heard nothing for a while through no fault
-    /// of the peer's: each silence window gets its full length from `now`.
-    fn restart_silence_windows(&mut self, now: Instant) {
-        let p = self.config.unit_polltime;
-        self.s.timers.extend_to(Timer::UnitHold, now + self.hold_window());
-        self.s.timers.extend_to(Timer::LanTestVerdict, now + p);
-        self.s.timers.extend_to(Timer::Negotiation, now + p);
-        for i in 0..self.s.ifaces.len() {
-            let g = self.s.iface_groups[i];
-            let half = self.iface_half_hold(g);
-            let phase = self.iface_phase_len(g);
-            self.s.ifaces[i].restart_windows(now, half, phase);
-        }
-        for g in Group::ALL {
-            self.rearm_interface_check(*g);
-            // A jump must not make preempt fire early either: the delay starts again.
-            if !self.planted(PlantedBug::PreemptIgnoresDelay) {
-                let delay = self.config.groups[g.index()].preempt_delay.unwrap_or_default();
-                self.s.timers.extend_to(Timer::Preempt(*g), now + delay);
-            }
-        }
-    }
-
-    /// Three polltimes with no hello before the LAN test.
-    fn hold_window(&self) -> Duration {
-        let p = self.config.unit_polltime;
-        if self.planted(PlantedBug::HoldTimerTooShort) { p } else { p * UNIT_HELLOS_MISSED_MAX as u32 }
-    }
-
-    fn planted(&self, bug: PlantedBug) -> bool {
-        planted::is_planted(self.config.planted_bug, bug)
-    }
-
     // ----- frames ----------------------------------------------------------
 
     /// With the planted `ForgedFrameAccepted` bug, a frame that failed only its
     /// checksum or tag is decoded anyway.
-    fn forged_frame(&self, bytes: &[u8], error: &AuthError) -> Option<Frame> {
+    pub(super) fn forged_frame(&self, bytes: &[u8], error: &AuthError) -> Option<Frame> {
         if !self.planted(PlantedBug::ForgedFrameAccepted)
             || !matches!(error, AuthError::Checksum | AuthError::Decryption)
         {
@@ -994,6 +460,13 @@ impl Unit {
 
     fn on_frame(&mut self, now: Instant, link: Link, frame: Received) {
         let is_hello = matches!(frame.message, Some(Message::UnitHello(_)));
+        // A unit hello on the failover link and an interface hello mark what
+        // they change; any other frame may change anything.
+        let marked =
+            matches!((link, &frame.message), (Link::Failover, Some(Message::UnitHello(_))) | (Link::Data(_), None));
+        if !marked || self.s.mode != Mode::Enabled {
+            self.work.state = true;
+        }
         if self.s.mode == Mode::Standalone && link == Link::Failover {
             if let Some(message) = &frame.message {
                 self.cp_ack_while_refused(now, frame.boot_nonce, message);
@@ -1008,9 +481,11 @@ impl Unit {
             return;
         }
         if let Link::Data(iface) = link {
+            self.work.state |= !self.s.peer.seen_on_data;
             self.s.peer.seen_on_data = true;
             self.on_interface_traffic(now, iface, true);
             if let Some(run) = &mut self.s.lan_test {
+                self.work.state = true;
                 // Any peer frame on a data interface during a LAN test shows
                 // the peer alive, like a reply there: the test's own probes
                 // or their replies may have been lost while the peer's later
@@ -1025,6 +500,7 @@ impl Unit {
                 // whether the failover link failed (section 3); until its
                 // verdict the peer is neither failed nor fresh, so no group
                 // is taken for want of an active unit.
+                self.work.state = true;
                 self.s.peer.failed = false;
                 if self.s.lan_test.is_none() {
                     self.start_lan_test(now);
@@ -1053,7 +529,7 @@ impl Unit {
                 self.on_hello(now, frame.boot_nonce, frame.seq, hello)
             }
             Some(Message::LanTest(test)) => self.send(link, Message::LanTestReply(test)),
-            Some(Message::LanTestReply(reply)) => self.on_lan_test_reply(link, reply),
+            Some(Message::LanTestReply(reply)) => self.on_lan_test_reply(now, link, reply),
             // Only from the boot whose hellos this unit has heard, each once.
             Some(Message::Control { channel_seq, body: Control::RoleRequest { group, request } })
                 if self.s.peer.boot == Some(frame.boot_nonce) && channel_seq > self.s.peer.request_seq =>
@@ -1069,251 +545,16 @@ impl Unit {
         }
     }
 
-    fn on_hello(&mut self, now: Instant, boot: u64, seq: u64, hello: UnitHello) {
-        if self.s.peer.boot == Some(boot) && seq <= self.s.peer.hello_seq {
-            return; // an older hello, late
-        }
-        if self.s.peer.boot == Some(boot) && seq < self.s.peer.request_frame_seq {
-            // Overtaken by a role request sent after it: its states may be
-            // superseded, so they are not taken in. But it is the peer's
-            // current boot, heard on the failover link: the peer is alive and
-            // the link works. Ignoring that too left a unit that had marked
-            // the link failed suspended for as long as every hello was
-            // overtaken by the request resent with it (sweep seed 359675).
-            self.on_peer_heard_on_failover_link(now);
-            return;
-        }
-        self.stats.hellos_received += 1;
-        if let Some(old) = self.s.peer.boot.filter(|b| *b != boot) {
-            let retired = &mut self.s.peer.retired_boots;
-            if retired.len() >= PEER_BOOTS_RETIRED_MAX {
-                retired.remove(0);
-            }
-            retired.push(old);
-            self.s.peer.request_seq = 0;
-            self.s.peer.request_frame_seq = 0;
-            self.on_peer_reboot();
-        }
-        self.s.peer.hello_seq = seq;
-        self.s.peer.handed_over = [false; 2];
-        for m in &mut self.s.ifaces {
-            m.peer_status = None;
-        }
-        for entry in &hello.interfaces {
-            if let Some(m) = self.s.ifaces.get_mut(entry.iface as usize) {
-                m.peer_status = Some(entry.status);
-            }
-        }
-        self.on_peer_interface_report(now);
-        let peer = &mut self.s.peer;
-        peer.boot = Some(boot);
-        peer.hello = Some(hello);
-        peer.fresh = true;
-        self.on_peer_heard_on_failover_link(now);
-        self.settle_requests();
-    }
-
-    /// A hello of the peer's current boot arrived on the failover link (taken
-    /// in or not): a LAN test has passed, a failed link works again, and the
-    /// hold window starts again.
-    fn on_peer_heard_on_failover_link(&mut self, now: Instant) {
-        let peer = &mut self.s.peer;
-        peer.last_hello_at = Some(now);
-        peer.failed = false;
-        if self.s.lan_test.take().is_some() {
-            self.s.timers.stop(Timer::LanTestVerdict);
-            self.push_event(Event::LanTestPassed);
-        }
-        if self.s.link_failed {
-            self.s.link_failed = false;
-            self.push_event(Event::FailoverLinkRecovered);
-            self.push_event(Event::FailoverResumed);
-        }
-        self.s.timers.set(Timer::UnitHold, now + self.hold_window());
-    }
-
-    /// The peer's hello carries a new boot nonce: what it was asked or
-    /// promised in its previous life is void, and so are manual moves.
-    fn on_peer_reboot(&mut self) {
-        for gm in &mut self.s.groups {
-            gm.request = None;
-            gm.pinned = false;
-        }
-    }
-
-    fn on_lan_test_reply(&mut self, link: Link, reply: LanTest) {
-        let Some(run) = &mut self.s.lan_test else { return };
-        if run.nonce != reply.nonce {
-            return;
-        }
-        match link {
-            Link::Failover => {
-                if planted::is_planted(self.config.planted_bug, PlantedBug::LanTestReplyIgnored) {
-                    return;
-                }
-                self.s.lan_test = None;
-                self.s.timers.stop(Timer::LanTestVerdict);
-                self.s.timers.set(Timer::UnitHold, self.s.clock + self.hold_window());
-                self.push_event(Event::LanTestPassed);
-            }
-            _ => run.data_reply = true,
-        }
-    }
-
-    // ----- timers ----------------------------------------------------------
-
-    fn start_failover_timers(&mut self, now: Instant) {
-        self.s.timers.set(Timer::UnitHello, now);
-        for g in Group::ALL {
-            self.s.timers.set(Timer::InterfaceHello(*g), now);
-        }
-    }
-
-    fn on_timer(&mut self, now: Instant, timer: Timer) {
-        match timer {
-            Timer::UnitHello => {
-                self.send_hello();
-                self.out.hello_due = false;
-                self.out.requests_due = true;
-                self.s.timers.set(Timer::UnitHello, now + self.config.unit_polltime);
-            }
-            Timer::UnitHold => {
-                self.s.peer.fresh = false;
-                self.confirm_interface_failures();
-                if self.s.mode != Mode::Enabled || self.s.link_failed {
-                    return;
-                }
-                if self.planted(PlantedBug::HoldTimerTooShort) && !self.s.peer.failed {
-                    self.declare_peer_failed(now);
-                } else {
-                    self.start_lan_test(now);
-                }
-            }
-            Timer::LanTestVerdict => self.lan_test_verdict(now),
-            Timer::Negotiation => self.negotiation_timeout(now),
-            Timer::InterfaceHello(g) => {
-                self.send_interface_hellos(g);
-                let p = self.config.groups[g.index()].interface_polltime;
-                self.s.timers.set(Timer::InterfaceHello(g), now + p);
-            }
-            Timer::InterfaceCheck(g) => self.interface_check(now, g),
-            Timer::Preempt(g) => self.preempt_due(now, g),
-        }
-    }
-
-    /// Three polltimes without a hello: probe the peer on every link.
-    fn start_lan_test(&mut self, now: Instant) {
-        let nonce = self.next_random() as u32;
-        self.send(Link::Failover, Message::LanTest(LanTest { nonce }));
-        for i in 0..self.s.ifaces.len() {
-            if self.s.ifaces[i].link_up {
-                self.send(Link::Data(IfaceId(i as u16)), Message::LanTest(LanTest { nonce }));
-            }
-        }
-        self.stats.lan_tests_sent += 1;
-        self.s.lan_test = Some(LanTestRun { nonce, sent_at: now, data_reply: false });
-        let hold_end = self.s.peer.last_hello_at.map_or(now, |at| at + self.config.unit_holdtime);
-        let verdict = hold_end.max(now + self.config.unit_polltime);
-        self.s.timers.set(Timer::LanTestVerdict, verdict);
-        self.push_event(Event::LanTestStarted);
-    }
-
-    fn lan_test_verdict(&mut self, now: Instant) {
-        let Some(run) = self.s.lan_test.take() else { return };
-        debug_assert!(now >= run.sent_at + self.config.unit_polltime, "a LAN test always gets its full reply window");
-        if run.data_reply {
-            self.mark_failover_link_failed();
-        } else if self.s.peer.failed {
-            // Still silent: test again after another hold window.
-            self.s.timers.set(Timer::UnitHold, now + self.hold_window());
-        } else {
-            self.declare_peer_failed(now);
-        }
-    }
-
-    fn mark_failover_link_failed(&mut self) {
-        if self.s.link_failed {
-            return;
-        }
-        self.s.link_failed = true;
-        self.s.peer.fresh = false;
-        self.confirm_interface_failures();
-        self.s.timers.stop(Timer::UnitHold);
-        for g in Group::ALL {
-            self.s.timers.stop(Timer::Preempt(*g));
-            // The mate cannot be asked any more: a claim still waiting for its
-            // answer is abandoned, as `failover active` would be refused now.
-            // A hand-over stays: this unit gave the group up and must not take
-            // it back on its own.
-            let gm = &mut self.s.groups[g.index()];
-            if matches!(gm.request, Some(group::Request::Claim(_))) {
-                gm.request = None;
-            }
-        }
-        self.push_event(Event::FailoverLinkFailed);
-        self.push_event(Event::FailoverSuspended);
-        let text =
-            format!("({}) Lost Failover communications with mate on interface {FAILOVER_LINK_NAME}", self.role());
-        self.syslog(105005, text);
-    }
-
-    /// No hello and no LAN test reply by the holdtime: the peer is gone; take
-    /// over every group it was active for (only Standby Ready groups).
-    fn declare_peer_failed(&mut self, now: Instant) {
-        let peer = &mut self.s.peer;
-        peer.failed = true;
-        peer.fresh = false;
-        self.confirm_interface_failures();
-        self.s.lan_test = None;
-        self.s.timers.stop(Timer::LanTestVerdict);
-        // The peer keeps being tested: if it is only its hellos that are
-        // lost, a LAN test reply withdraws the verdict (see `on_frame`).
-        self.s.timers.set(Timer::UnitHold, now + self.hold_window());
-        self.push_event(Event::PeerDeclaredFailed);
-        for g in Group::ALL {
-            let g = *g;
-            self.s.groups[g.index()].request = None;
-            self.s.timers.stop(Timer::Preempt(g));
-            match self.group_state(g) {
-                GroupState::StandbyReady => self.go_active(now, g, Reason::HelloNotHeard),
-                GroupState::Negotiation => self.go_active(now, g, Reason::NoActiveUnitFound),
-                GroupState::Failed if self.planted(PlantedBug::PromoteFailedGroup) => {
-                    self.go_active(now, g, Reason::HelloNotHeard)
-                }
-                // Failed is never promoted; the standby path before Standby
-                // Ready cannot be promoted by a failure either (it completes
-                // at once today; see `path_step`).
-                _ => {}
-            }
-        }
-    }
-
-    /// The negotiation holdtime passed. With no hello heard, this unit takes
-    /// every negotiating group; if the peer answered on a data interface, the
-    /// failover link is down at startup: it is marked failed.
-    fn negotiation_timeout(&mut self, now: Instant) {
-        if self.s.mode != Mode::Enabled || self.s.peer.hello.is_some() {
-            return;
-        }
-        for g in Group::ALL {
-            if self.group_state(*g) == GroupState::Negotiation {
-                self.go_active(now, *g, Reason::NoActiveUnitFound);
-            }
-        }
-        if self.s.peer.seen_on_data {
-            self.mark_failover_link_failed();
-        }
-    }
-
     // ----- sending ---------------------------------------------------------
 
-    fn send(&mut self, link: Link, message: Message) {
+    pub(super) fn send(&mut self, link: Link, message: Message) {
         let bytes = self.session.seal_on(auth_path(&self.config, link), message);
         self.queue_transmit(link, bytes);
     }
 
     /// Queues a sealed frame for the caller.
-    fn queue_transmit(&mut self, link: Link, bytes: Vec<u8>) {
+    pub(super) fn queue_transmit(&mut self, link: Link, bytes: Vec<u8>) {
+        self.work.timers = true;
         if self.out.transmits.len() >= TRANSMITS_QUEUED_MAX {
             self.out.transmits.pop_front();
             self.stats.transmits_dropped += 1;
@@ -1321,28 +562,8 @@ impl Unit {
         self.out.transmits.push_back(Transmit { link, bytes });
     }
 
-    fn send_hello(&mut self) {
-        let groups = [Group::One, Group::Two].map(|g| {
-            let (failed, monitored) = self.interface_counts(g);
-            GroupHealth { state: self.group_state(g), monitored, failed }
-        });
-        let interfaces = self
-            .config
-            .interfaces
-            .iter()
-            .zip(&self.s.ifaces)
-            .enumerate()
-            .filter(|(_, (c, _))| c.monitored)
-            .take(wire::HELLO_INTERFACES_MAX)
-            .map(|(i, (_, m))| InterfaceHealth { iface: i as u16, status: m.status })
-            .collect();
-        let hello =
-            UnitHello { failover_on: self.s.mode == Mode::Enabled, version: self.config.version, groups, interfaces };
-        self.send(Link::Failover, Message::UnitHello(hello));
-        self.stats.hellos_sent += 1;
-    }
-
-    fn push_event(&mut self, event: Event) {
+    pub(super) fn push_event(&mut self, event: Event) {
+        self.work.state = true;
         if self.out.events.len() >= EVENTS_QUEUED_MAX {
             self.out.events.pop_front();
             self.stats.events_dropped += 1;
@@ -1350,11 +571,11 @@ impl Unit {
         self.out.events.push_back(event);
     }
 
-    fn syslog(&mut self, id: u32, text: String) {
+    pub(super) fn syslog(&mut self, id: u32, text: String) {
         self.push_event(Event::Syslog { id, text });
     }
 
-    fn next_random(&mut self) -> u64 {
+    pub(super) fn next_random(&mut self) -> u64 {
         self.s.rng = self.s.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.s.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -1364,7 +585,28 @@ impl Unit {
 
     /// The end of every input: settle the group rules, send a hello if a group
     /// changed state, check the invariants.
-    fn finish_input(&mut self, now: Instant) {
+    ///
+    /// An input whose code marked no change but to the clock, deadlines,
+    /// frame numbers and frames sent ([`Work`]) on a settled unit skips it:
+    /// neither the group rules nor the planes read any of those, so they
+    /// would do nothing; only the role requests a unit hello re-sends go out.
+    pub(super) fn finish_input(&mut self, now: Instant) {
+        if !self.work.state && self.settled {
+            debug_assert!(!self.out.hello_due, "a group changed state unmarked");
+            if std::mem::take(&mut self.out.requests_due) {
+                self.resend_requests();
+            }
+            let work = std::mem::take(&mut self.work);
+            self.last_input = match (work.timers, work.ifaces) {
+                (false, Ifaces::None) => LastInput::Nothing,
+                (_, ifaces) => LastInput::Deadlines(ifaces),
+            };
+            if self.last_input != LastInput::Nothing {
+                self.version = self.version.wrapping_add(1);
+            }
+            return;
+        }
+        self.work = Work::default();
         self.changed_anything();
         self.evaluate(now);
         if std::mem::take(&mut self.out.hello_due) && self.s.mode != Mode::Standalone {
@@ -1395,142 +637,22 @@ impl Unit {
         self.check_invariants();
     }
 
-    /// Whether other hosts' traffic on `iface` at `now` would change nothing
-    /// but the clock: the clock moves forwards within the gap that restarts
-    /// silence windows, the interface is not being tested nor failed (traffic
-    /// only ends tests and failures), and the last input's end left nothing
-    /// to do (`settled`): the group rules are at a fixed point (running them
-    /// again on the same state changes nothing) and so is the configuration
-    /// plane. In debug builds every such input is checked against the full
-    /// path.
-    /// Before an input at `now`: the last input's end settled (see
-    /// `traffic_changes_nothing`), nothing waits for the end of this one, and
-    /// the clock moves forwards within the gap that restarts silence windows.
-    fn settled_before(&self, now: Instant) -> bool {
-        let clock_only = now >= self.s.clock
-            && (self.s.mode == Mode::Standalone || now.saturating_since(self.s.clock) <= self.gap_threshold());
-        self.settled && clock_only && !self.out.hello_due && !self.out.requests_due
-    }
-
-    fn traffic_changes_nothing(&self, now: Instant, iface: IfaceId) -> bool {
-        let i = iface.0 as usize;
-        let clock_only = now >= self.s.clock
-            && (self.s.mode == Mode::Standalone || now.saturating_since(self.s.clock) <= self.gap_threshold());
-        let interface_unchanged = !self.s.ifaces[i].link_up
-            || !self.config.interfaces[i].monitored
-            || self.s.mode == Mode::Standalone
-            || !matches!(
-                self.s.ifaces[i].status,
-                InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown
-            );
-        self.settled && clock_only && interface_unchanged && !self.out.hello_due && !self.out.requests_due
-    }
-
-    /// Whether the peer's interface hello on `iface` at `now` (from boot
-    /// `boot`) would only restart the interface's hold window, and so move the
-    /// interface-check timer: the clock moves forwards within the gap that
-    /// restarts silence windows, the unit takes part in failover (no pairing
-    /// decision waits), the peer is not declared failed and no LAN test runs
-    /// (any peer frame counts for them), the boot is not retired, the peer
-    /// was heard on a data interface before, the interface is not being
-    /// tested nor failed, and the last input's end left nothing to do: the
-    /// end of this input would do nothing either, since neither the group
-    /// rules nor the configuration plane read interface deadlines. In debug
-    /// builds every such input is checked against the full path.
-    fn interface_hello_moves_only_deadlines(&self, now: Instant, iface: IfaceId, boot: u64) -> bool {
-        let i = iface.0 as usize;
-        let clock_only = now >= self.s.clock && now.saturating_since(self.s.clock) <= self.gap_threshold();
-        let status = self.s.ifaces.get(i).map(|m| m.status);
-        let known = self.s.ifaces.get(i).is_some_and(|m| m.peer_known);
-        self.settled
-            && known
-            && clock_only
-            && self.s.mode == Mode::Enabled
-            && !self.s.peer.failed
-            && self.s.lan_test.is_none()
-            && self.s.peer.seen_on_data
-            && !self.s.peer.retired_boots.contains(&boot)
-            && !matches!(
-                status,
-                None | Some(InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown)
-            )
-            && !self.out.hello_due
-            && !self.out.requests_due
-    }
-
     /// The input may have changed anything.
-    fn changed_anything(&mut self) {
+    pub(super) fn changed_anything(&mut self) {
         self.version = self.version.wrapping_add(1);
         self.observed_version = self.observed_version.wrapping_add(1);
         self.last_input = LastInput::Anything;
     }
 
-    /// Whether the peer's hello (boot `boot`, frame `seq`) at `now` repeats
-    /// the last one and would only move the hold deadline: a settled unit
-    /// (see `settled_before`) taking part in failover, the peer's current
-    /// boot (for the channel too), a newer frame, the same hello as the one
-    /// held, a current peer view that is neither failed, suspended, under a
-    /// LAN test nor handed a group over, no role request pending (a hello
-    /// settles them), and no interface failed or Unknown (a hello confirms
-    /// failures). Then neither the group rules nor the configuration plane
-    /// see anything new. In debug builds every such input is checked against
-    /// the full path.
-    fn peer_hello_repeats(&self, now: Instant, boot: u64, seq: u64, hello: &UnitHello) -> bool {
-        let peer = &self.s.peer;
-        self.settled_before(now)
-            && self.s.mode == Mode::Enabled
-            && peer.boot == Some(boot)
-            && self.s.cp.channel.peer_boot() == Some(boot)
-            && seq > peer.hello_seq
-            && seq >= peer.request_frame_seq
-            && peer.fresh
-            && !peer.failed
-            && !self.s.link_failed
-            && self.s.lan_test.is_none()
-            && peer.handed_over == [false; 2]
-            && !peer.retired_boots.contains(&boot)
-            && self.s.groups.iter().all(|g| g.request.is_none())
-            && self.s.ifaces.iter().all(|m| !matches!(m.status, InterfaceStatus::Failed | InterfaceStatus::Unknown))
-            && peer.hello.as_ref() == Some(hello)
-    }
-
-    /// Debug builds: a shortcut left the unit as `full`, the whole path of
-    /// the input, leaves `reference` (the unit before it): the same protocol
-    /// state and no other output.
-    #[cfg(debug_assertions)]
-    fn check_shortcut(&self, mut reference: Unit, what: &str, full: impl FnOnce(&mut Unit)) {
-        full(&mut reference);
-
-        assert!(
-            reference.s == self.s
-                && reference.out.transmits.len() == self.out.transmits.len()
-                && reference.out.events.len() == self.out.events.len(),
-            "{what} changed the unit unlike the full path"
-        );
-    }
-
-    fn check_invariants(&self) {
+    pub(super) fn check_invariants(&self) {
         #[cfg(debug_assertions)]
         self.invariants();
     }
 
     /// The peer's last hello, while it is current.
-    fn fresh_peer(&self) -> Option<&UnitHello> {
+    pub(super) fn fresh_peer(&self) -> Option<&UnitHello> {
         self.s.peer.hello.as_ref().filter(|_| self.s.peer.fresh)
     }
-}
-
-/// What an input may have changed (see [`Unit::check_last_input`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum LastInput {
-    Anything,
-    /// Only the clock (forwards) and statistics.
-    Nothing,
-    /// Only the hold window of this interface, and so its group's interface-check timer.
-    InterfaceHold(usize),
-    /// Only timers re-armed (the hello timers, the peer's hold timer), frame
-    /// numbers and frames sent (hellos, role requests re-sent).
-    Timers,
 }
 
 /// A received frame as [`Unit::on_frame`] takes it: an interface hello read

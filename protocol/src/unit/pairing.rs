@@ -17,6 +17,7 @@
 //! loses it) the unit runs [`License::BASE`], Restricted, which never pairs.
 
 use super::{Event, IfaceId, Mode, Reason, Unit};
+use crate::config::UnitConfig;
 use crate::license::{self, ContextMode, FailoverMode, FirewallMode, License, PairingInfo};
 use crate::time::Instant;
 use crate::wire::{self, Group, GroupState};
@@ -38,22 +39,7 @@ impl Unit {
 
     /// What this unit tells its mate.
     pub fn pairing_info(&self) -> PairingInfo {
-        let d = self.config.device();
-        let mut interfaces = BTreeMap::new();
-        // The data interfaces and the failover link.
-        interfaces.insert("Ethernet".to_owned(), self.config.interfaces.len() as u16 + 1);
-        PairingInfo {
-            model: d.model,
-            interfaces,
-            ram_mb: d.ram_mb,
-            flash_bytes: self.flash().size_bytes(),
-            firewall_mode: if d.transparent { FirewallMode::Transparent } else { FirewallMode::Routed },
-            context_mode: ContextMode::Multiple,
-            failover_mode: FailoverMode::ActiveActive,
-            version: self.config.version,
-            license: self.s.cp.license,
-            failover_addressing: Default::default(),
-        }
+        info(&self.config, self.flash().size_bytes(), self.s.cp.license)
     }
 
     /// The mate's pairing facts arrived (from its boot `peer_boot`).
@@ -116,5 +102,25 @@ impl Unit {
             self.set_monitored(now, IfaceId(i as u16), monitored);
         }
         true
+    }
+}
+
+/// What a unit with these settings, flash size and license tells its mate.
+pub(super) fn info(config: &UnitConfig, flash_bytes: u64, license: License) -> PairingInfo {
+    let d = config.device();
+    let mut interfaces = BTreeMap::new();
+    // The data interfaces and the failover link.
+    interfaces.insert("Ethernet".to_owned(), config.interfaces.len() as u16 + 1);
+    PairingInfo {
+        model: d.model,
+        interfaces,
+        ram_mb: d.ram_mb,
+        flash_bytes,
+        firewall_mode: if d.transparent { FirewallMode::Transparent } else { FirewallMode::Routed },
+        context_mode: ContextMode::Multiple,
+        failover_mode: FailoverMode::ActiveActive,
+        version: config.version,
+        license,
+        failover_addressing: Default::default(),
     }
 }

@@ -77,6 +77,7 @@ impl Unit {
             };
             if moot {
                 gm.request = None;
+                self.work.state = true;
             }
         }
     }

@@ -14,17 +14,6 @@ use crate::planted::PlantedBug;
 use crate::time::Instant;
 use crate::wire::{Group, GroupState, Role};
 
-/// Outcome of one step of the active or standby path.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum PathStep {
-    /// The work of this state is done: move on to the next state now.
-    Done,
-    /// Waiting for work in progress (configuration sync, bulk sync); the
-    /// configuration issue resumes the path with `Unit::resume_path`.
-    #[allow(dead_code)]
-    Pending,
-}
-
 /// What a rule sees of the peer's group, while the peer's view is current.
 #[derive(Clone, Copy, Debug)]
 struct PeerGroup {
@@ -198,7 +187,6 @@ impl Unit {
                     let keep = if failed != p.failed { failed < p.failed } else { self.preferred_here(g) };
                     if !keep {
                         self.go_standby_cold(now, g, Reason::DetectedActiveMate);
-                        self.on_split_lost(g);
                         return true;
                     }
                 }
@@ -241,11 +229,6 @@ impl Unit {
         now >= since + poll
     }
 
-    /// Seam for the configuration issue: this unit lost a group under the
-    /// both-active rule, so what was entered here during the split is
-    /// discarded (the primary's system config wins) and that is logged.
-    fn on_split_lost(&mut self, _g: Group) {}
-
     // ----- transitions -----------------------------------------------------
 
     /// Records one transition (history, event) and asks for a hello.
@@ -265,9 +248,9 @@ impl Unit {
             gm.boot_yield = None;
         }
         if from.is_active() && !to.is_active() {
-            self.st_on_leave_active(g);
+            self.with_state_plane(|st, facts, _| st.on_leave_active(facts, g));
         } else if to.is_active() && !from.is_active() {
-            self.st_on_active(g);
+            self.with_state_plane(|st, facts, _| st.on_active(facts, g));
         }
         let gm = &mut self.s.groups[g.index()];
         gm.record(HistoryEntry { time: now, from, to, reason });
@@ -339,37 +322,19 @@ impl Unit {
         self.on_standby_ready(now, g);
     }
 
-    /// Walks the active or standby path from the current state as far as the
-    /// work of each state allows.
+    /// Walks the active or standby path from the current state to its end.
+    /// Every step completes at once: the config sync and the bulk sync of
+    /// connection state run beside the path over the reliable channel, so a
+    /// standby group is Standby Ready (and can take over a failure) without
+    /// waiting for them. Only preempt waits for the bulk sync (see
+    /// `preempt_applies` and `unit::stateful`; docs/DECISIONS.md).
     fn run_path(&mut self, now: Instant, g: Group, reason: Reason) {
-        loop {
-            let state = self.group_state(g);
-            let Some(next) = group::path_successor(state) else { break };
-            if self.path_step(g, state) == PathStep::Pending {
-                return;
-            }
+        while let Some(next) = group::path_successor(self.group_state(g)) {
             self.transition(now, g, next, reason);
         }
         if self.group_state(g) == GroupState::StandbyReady {
             self.on_standby_ready(now, g);
         }
-    }
-
-    /// Seam for the work a group does in `state` before it moves on. Every
-    /// step completes at once: the config sync and the bulk sync of
-    /// connection state run beside the path over the reliable channel, so a
-    /// standby group is Standby Ready (and can take over a failure) without
-    /// waiting for them. Only preempt waits for the bulk sync (see
-    /// `preempt_applies` and `unit::stateful`; docs/DECISIONS.md).
-    fn path_step(&mut self, _g: Group, _state: GroupState) -> PathStep {
-        PathStep::Done
-    }
-
-    /// Resumes a path left `Pending` by [`Unit::path_step`].
-    #[allow(dead_code)]
-    pub(super) fn resume_path(&mut self, now: Instant, g: Group) {
-        let reason = self.s.groups[g.index()].history.last().map_or(Reason::NoError, |e| e.reason);
-        self.run_path(now, g, reason);
     }
 
     /// The group became available for service here.
@@ -413,7 +378,7 @@ impl Unit {
         self.s.timers.set(Timer::Preempt(g), at);
     }
 
-    pub(super) fn preempt_due(&mut self, _now: Instant, g: Group) {
+    pub(super) fn preempt_due(&mut self, g: Group) {
         if self.preempt_applies(g) {
             self.claim(g, ClaimWhy::Preempt);
         }
