@@ -21,5 +21,6 @@ pub mod scenario;
 pub mod schedule;
 pub mod shrink;
 pub mod sweep;
+pub mod timing;
 pub mod workload;
 pub mod world;

@@ -2,7 +2,6 @@
 //! the checkers see it, with what was observed; a failed one is a violation.
 
 use super::{Core, ExpectResult};
-use crate::checker::{Verdict, Violation, property};
 use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
 use fover_protocol::wire::{self, Group, GroupState};
 use fover_traces::Event as TEvent;
@@ -15,7 +14,7 @@ impl Core {
         e.connections_survived?;
         let context = e.context.clone()?;
         let g = self.traffic.group_of(&context)?;
-        self.survival.carrier(g).map(|(u, _)| (u, context))
+        self.traffic.carrier(g).map(|(u, _)| (u, context))
     }
 
     /// Checks an expectation; `known`: the connection ids of its context that
@@ -286,14 +285,7 @@ impl Core {
         let observed = if pass { observed.join("; ") } else { failures.join("; ") };
         let step = serde_json::to_value(Step::Expect(e.clone())).unwrap_or_default();
         self.record(t_ns, TEvent::Expect { step, pass, observed: observed.clone() });
-        if !pass && self.checkers.violation.is_none() {
-            self.checkers.violation = Some(Violation {
-                verdict: Verdict::Safety,
-                property: property::EXPECT.into(),
-                t_ns,
-                message: format!("at {} ms: {description}: {observed}", e.at_ms),
-            });
-        }
+        self.checkers.expectation(t_ns, (!pass).then(|| format!("at {} ms: {description}: {observed}", e.at_ms)));
         self.expectations.push(ExpectResult { at_ms: e.at_ms, description, pass, observed });
     }
 }

@@ -9,15 +9,14 @@ mod step;
 
 pub use step::{Engine, UnitJob, apply, boot, traffic, workload};
 
-use crate::checker::connections::Survival;
-use crate::checker::{Checkers, Obs, UnitView, Verdict, View, Violation};
+use crate::checker::{Checkers, Obs, UnitView, Verdict, View};
 use crate::clock::ClockModel;
 use crate::engine::Outcome;
 use crate::fabric::{self, Fabric, LinkIdx, MS, Port, Route};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
 use crate::schedule::{Expect, Step, UnitName};
-use crate::workload::{Answer, Traffic, TrafficAction};
+use crate::workload::{Traffic, TrafficAction};
 use fover_protocol::flash::Flash;
 use fover_protocol::running::RunningConfig;
 use fover_protocol::unit::{Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit, default_running_config};
@@ -177,10 +176,8 @@ pub struct Core {
     running: [Option<RunningConfig>; 2],
     /// Why each unit refused to pair with its mate, since its last boot.
     pairing_refusal: [Option<String>; 2],
-    /// The clients and their connections (section 8).
+    /// The clients, their connections and where their traffic goes (section 8).
     traffic: Traffic,
-    /// Property 9: where each group's traffic goes, and what a failover kept.
-    survival: Survival,
     /// [`Unit::state_version`] of each unit when its invariants were last
     /// checked (`None`: not since its last boot).
     checked_version: [Option<u64>; 2],
@@ -220,11 +217,10 @@ impl Core {
         let contexts = configs[0].contexts.iter().map(|c| (c.name.clone(), c.group)).collect();
         let traffic = Traffic::new(scenario.traffic.clone(), scenario.seed, contexts);
         let stateful = configs.iter().all(|c| c.state_link != fover_protocol::config::StateLink::None);
-        let survival = Survival::new(stateful, [0, 1].map(|g| configs[0].groups[g].replication_http));
+        let replication_http = [0, 1].map(|g| configs[0].groups[g].replication_http);
         Ok(Core {
             traffic,
-            survival,
-            checkers: Checkers::new(timing),
+            checkers: Checkers::new(timing, stateful, replication_http),
             scenario,
             configs,
             default_running: [None, None],
@@ -259,7 +255,7 @@ impl Core {
 
     /// Whether a checker found a violation (the run ends).
     pub fn violated(&self) -> bool {
-        self.checkers.violation.is_some()
+        self.checkers.violation().is_some()
     }
 
     /// The true time at which a unit's clock reads `deadline`, from `t_ns` on.
@@ -292,12 +288,10 @@ impl Core {
         let view = self.view(t_ns);
         let clean = self.fabric.is_clean(t_ns);
         self.checkers.finish(t_ns, &view, clean);
-        self.traffic.finish();
-        let counters = std::mem::take(&mut self.traffic.counters);
-        for (k, v) in counters {
+        for (k, v) in self.traffic.take_counters() {
             *self.checkers.coverage.counters.entry(k).or_default() += v;
         }
-        let violation = self.checkers.violation.clone();
+        let violation = self.checkers.violation().cloned();
         let verdict = violation.as_ref().map_or(Verdict::Pass, |v| v.verdict);
         if let Some(v) = &violation {
             self.record(v.t_ns, TEvent::Violation { property: v.property.clone(), message: v.message.clone() });
@@ -390,7 +384,8 @@ impl Core {
         self.viewed_version[unit.index()] = None;
         self.record(t_ns, TEvent::Boot { unit: unit.to_string(), boot_nonce, local_ns });
         self.observe(t_ns, Obs::Boot { unit });
-        self.survival.on_boot(unit, boot_nonce);
+        self.traffic.on_boot(unit, boot_nonce);
+        self.checkers.on_boot(unit, boot_nonce);
     }
 
     /// Records a unit going down.
@@ -401,7 +396,7 @@ impl Core {
         self.views[unit.index()] = UnitView::off();
         self.checked_version[unit.index()] = None;
         self.viewed_version[unit.index()] = None;
-        self.survival.on_down(unit);
+        self.traffic.on_down(unit);
         self.checkers.after_input(t_ns, &self.view(t_ns));
     }
 
@@ -466,8 +461,9 @@ impl Core {
     pub fn after_input(&mut self, t_ns: u64, unit_name: UnitName, unit: &Unit) {
         self.inputs += 1;
         let judge = self.level != RecordLevel::Off;
-        let v = self.survival.after_input(t_ns, unit_name, unit, &mut self.traffic, &mut self.checkers.coverage, judge);
-        self.survival_found(v);
+        self.traffic.after_input(t_ns, unit_name, unit);
+        self.checkers.connections_after_input(t_ns, unit_name, unit, &self.traffic, judge);
+        self.record_connection_notes();
         if self.level == RecordLevel::Off {
             return;
         }
@@ -647,27 +643,21 @@ impl Core {
         );
     }
 
-    /// Notes and a violation from the property-9 checker.
-    fn survival_found(&mut self, v: Option<Violation>) {
-        for (t, text) in std::mem::take(&mut self.survival.notes) {
+    /// The notes of the property-9 checker's judgements, into the trace.
+    fn record_connection_notes(&mut self) {
+        for (t, text) in self.checkers.connections.take_notes() {
             self.record(t, TEvent::Note { unit: None, text });
-        }
-        if let Some(v) = v {
-            if self.checkers.violation.is_none() && self.level != RecordLevel::Off {
-                self.checkers.violation = Some(v);
-            }
         }
     }
 
     /// The background traffic operation due now, if any (see [`Traffic::next_at`]).
     fn traffic_tick(&mut self, t_ns: u64) -> Option<TrafficAction> {
-        let survival = &self.survival;
-        self.traffic.tick(t_ns, |g| survival.carrier(g))
+        self.traffic.tick(t_ns)
     }
 
     /// The operations of a `connect` step (none when no unit is active for the context).
     fn connect(&mut self, t_ns: u64, context: &str, count: u32) -> Vec<TrafficAction> {
-        let carrier = self.traffic.group_of(context).and_then(|g| self.survival.carrier(g));
+        let carrier = self.traffic.group_of(context).and_then(|g| self.traffic.carrier(g));
         let Some(to) = carrier else {
             self.record(
                 t_ns,
@@ -681,8 +671,8 @@ impl Core {
     /// Right before a traffic operation reaches a unit.
     fn before_traffic(&mut self, t_ns: u64, name: UnitName, unit: &Unit) {
         let judge = self.level != RecordLevel::Off;
-        let v = self.survival.judge_due(t_ns, name, unit, &mut self.traffic, &mut self.checkers.coverage, judge);
-        self.survival_found(v);
+        self.checkers.before_traffic(t_ns, name, unit, &self.traffic, judge);
+        self.record_connection_notes();
     }
 
     /// A unit's answer to a traffic operation (`boot`: the boot that answered).
@@ -698,7 +688,7 @@ impl Core {
         }
         let unit = action.unit;
         let carrier_now =
-            self.traffic.group_of(&action.conn.0).and_then(|g| self.survival.carrier(g)) == Some((unit, boot));
+            self.traffic.group_of(&action.conn.0).and_then(|g| self.traffic.carrier(g)) == Some((unit, boot));
         if self.level == RecordLevel::Full {
             let what = match &result {
                 Ok(()) => "ok".to_owned(),
@@ -707,10 +697,9 @@ impl Core {
             let text = format!("traffic {:?} {}#{}: {what}", action.kind, action.conn.0, action.conn.1).to_lowercase();
             self.record(t_ns, TEvent::UnitEvent { unit: unit.to_string(), text });
         }
-        if let Answer::Vanished(c) = self.traffic.done(t_ns, action, result, carrier_now) {
-            let v = Survival::vanished(t_ns, &c, unit);
-            self.survival_found(Some(v));
-        }
+        let judge = self.level != RecordLevel::Off;
+        let answer = self.traffic.done(action, result, carrier_now);
+        self.checkers.traffic_answer(t_ns, unit, boot, answer, judge);
     }
 }
 
