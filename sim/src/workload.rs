@@ -233,8 +233,8 @@ impl Traffic {
     }
 
     /// Where each group's traffic goes now.
-    pub fn carriers(&self) -> [Option<Carrier>; 2] {
-        self.carrier
+    pub fn carriers(&self) -> &[Option<Carrier>; 2] {
+        &self.carrier
     }
 
     /// Where the group's traffic goes now: the unit and its boot.
@@ -259,6 +259,7 @@ impl Traffic {
 
     /// After every input of `name`: where its groups' traffic goes (the
     /// switches learn the unit where a group became active most recently).
+    #[inline]
     pub fn after_input(&mut self, t: u64, name: UnitName, unit: &Unit) {
         let i = name.index();
         let version = unit.state_version();

@@ -1579,6 +1579,7 @@ pub enum Output {
 /// then every event, to `output`; then `deadline` reads the unit's next
 /// deadline ([`Unit::poll_timeout`], or a copy of it kept while
 /// [`Unit::state_version`] stands) and its answer is returned.
+#[inline]
 pub fn drain<D>(unit: &mut Unit, mut output: impl FnMut(Output), deadline: impl FnOnce(&Unit) -> D) -> D {
     while let Some(t) = unit.poll_transmit() {
         output(Output::Transmit(t));

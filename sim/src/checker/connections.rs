@@ -209,7 +209,7 @@ impl Survival {
         let carriers = traffic.carriers();
         if traffic.book().is_empty() {
             // Nothing to judge: where traffic goes now is settled.
-            self.settled = carriers;
+            self.settled = *carriers;
             return None;
         }
         for g in Group::ALL.iter().copied() {

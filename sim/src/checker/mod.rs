@@ -288,8 +288,10 @@ impl Checkers {
 
     /// Keeps `v` if it is the first violation.
     fn found(&mut self, v: Option<Violation>) {
-        if self.violation.is_none() {
-            self.violation = v;
+        if let Some(v) = v {
+            if self.violation.is_none() {
+                self.violation = Some(v);
+            }
         }
     }
 
@@ -317,6 +319,7 @@ impl Checkers {
 
     /// After an input of `name`, once the workload saw it: property 9.
     /// `judge` is false when the run checks nothing (the state machines alone).
+    #[inline]
     pub fn connections_after_input(&mut self, t_ns: u64, name: UnitName, unit: &Unit, traffic: &Traffic, judge: bool) {
         let v = self.connections.after_input(t_ns, name, unit, traffic, &mut self.coverage, judge);
         self.found(v.filter(|_| judge));

@@ -247,6 +247,7 @@ impl Fast {
     }
 
     /// One input to a powered unit, then its drain.
+    #[inline]
     fn feed(&mut self, u: UnitName, f: impl FnOnce(&mut Core, u64, &mut Unit, Instant)) {
         let local = self.core.local(u, self.now);
         if let Some(unit) = self.units[u.index()].as_mut() {

@@ -167,6 +167,7 @@ impl Core {
     /// A frame reaches a powered unit: recorded, handled, and checked to
     /// have changed nothing if the unit must reject it ([`Core::must_reject`]).
     #[allow(clippy::too_many_arguments)]
+    #[inline]
     pub fn deliver(
         &mut self,
         t_ns: u64,
@@ -190,11 +191,13 @@ impl Core {
     }
 
     /// Other hosts' traffic reaches a powered unit on a data interface.
+    #[inline]
     pub fn network_traffic(unit: &mut Unit, now: Instant, link: Link) {
         unit.handle_datagram(now, link, NETWORK_TRAFFIC);
     }
 
     /// A unit's timer fires.
+    #[inline]
     pub fn timer(&mut self, t_ns: u64, name: UnitName, unit: &mut Unit, now: Instant) {
         if self.level == RecordLevel::Full {
             self.record(t_ns, TEvent::Timer { unit: name.to_string(), local_ns: now.0 });
