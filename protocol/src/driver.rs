@@ -15,7 +15,7 @@
 //! Time comes only from the [`Clock`] object, never from the runtime directly.
 
 use crate::time::Instant;
-use crate::unit::{Event, IfaceId, Link, Transmit, Unit};
+use crate::unit::{Event, IfaceId, Link, Output, Transmit, Unit};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -237,12 +237,14 @@ pub async fn run<H: Hooks>(
         // the sends would be stamped late (a checker measured a preempt delay
         // 36 ms short after a config sync's burst of frames).
         let mut outgoing = Vec::new();
-        while let Some(t) = unit.poll_transmit() {
-            outgoing.push(t);
-        }
-        while let Some(e) = unit.poll_event() {
-            hooks.event(e);
-        }
+        let deadline = crate::unit::drain(
+            &mut unit,
+            |o| match o {
+                Output::Transmit(t) => outgoing.push(t),
+                Output::Event(e) => hooks.event(e),
+            },
+            Unit::poll_timeout,
+        );
         hooks.after_input(&unit);
         for t in outgoing {
             for (delay, copy) in hooks.route(t) {
@@ -257,7 +259,6 @@ pub async fn run<H: Hooks>(
                 }
             }
         }
-        let deadline = unit.poll_timeout();
         let sleep_for = deadline.map(|d| clock.until(d)).unwrap_or(Duration::from_secs(3600));
         tokio::select! {
             biased;

@@ -589,7 +589,14 @@ impl Pair {
         let mut sent = Vec::new();
         let mut events = Vec::new();
         if let Some(unit) = self.slots[i].unit.as_mut() {
-            let _ = unit::drain(unit, |t| sent.push(t), |e| events.push(e));
+            unit::drain(
+                unit,
+                |o| match o {
+                    unit::Output::Transmit(t) => sent.push(t),
+                    unit::Output::Event(e) => events.push(e),
+                },
+                |_| (),
+            );
         }
         let at = self.now();
         self.log.extend(events.into_iter().map(|event| Record { at, unit: from, event }));

@@ -22,5 +22,6 @@ pub mod scenario;
 pub mod schedule;
 pub mod shrink;
 pub mod sweep;
+pub mod timing;
 pub mod workload;
 pub mod world;

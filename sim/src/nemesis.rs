@@ -3,7 +3,6 @@
 //! settings within their legal ranges, then a schedule of faults and operator
 //! commands; a fault phase is followed by heal-everything and a liveness phase.
 
-use crate::checker::liveness::Liveness;
 use crate::pair::{GroupSpec, PairSpec, default_contexts};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
@@ -546,7 +545,7 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
     };
     let duration_ms = config.duration_ms.unwrap_or_else(|| {
         let configs = scenario.unit_configs().expect("the nemesis draws only legal settings");
-        let bound = Liveness::new(scenario.timing(&configs)).bound_ns() / crate::fabric::MS;
+        let bound = scenario.timing(&configs).convergence_ns() / crate::fabric::MS;
         let last = scenario.steps.iter().map(Step::at_ms).max().unwrap_or(0);
         last + bound + 1_000
     });

@@ -1,20 +1,22 @@
 //! The traffic workload (PROTOCOL.md section 8): clients that open, use and
 //! close connections through the unit active for each context's group, and
-//! the book of what those clients believe is open.
+//! what those clients believe: the book of connections open, and where each
+//! group's traffic goes (its *carrier*, as the switches learnt it).
 //!
-//! Both engines drive it the same way: they ask [`Traffic::tick`] for the
-//! next operation when [`Traffic::next_at`] comes, or
-//! [`Traffic::connect`] for a scenario's `connect` step, hand each
+//! Both engines drive it the same way (through [`crate::world`]): they ask
+//! [`Traffic::tick`] for the next operation when [`Traffic::next_at`] comes,
+//! or [`Traffic::connect`] for a scenario's `connect` step, hand each
 //! [`TrafficAction`] to the unit it names (`Unit::handle_traffic`), and
-//! report the answer with [`Traffic::done`]. Where traffic goes (the
-//! *carrier* of each group) and what a failover did to the connections are
-//! the business of the property-9 checker, [`crate::checker::connections`],
-//! which shares this book.
+//! report the answer with [`Traffic::done`], which says what it did to the
+//! book ([`Answer`]) for the property-9 checker,
+//! [`crate::checker::connections`], to judge. The checker reads the book and
+//! the carriers; it never writes them.
 //!
 //! Runtime-free: time and randomness come in as arguments.
 
 use crate::rng::Rng;
 use crate::schedule::UnitName;
+use fover_protocol::Unit;
 use fover_protocol::stateful::{TrafficError, TrafficOp};
 use fover_protocol::wire::{ConnProtocol, Group, StateObject};
 use serde::{Deserialize, Serialize};
@@ -65,35 +67,13 @@ impl TrafficSpec {
     }
 }
 
-/// Why a connection did not survive a failover although no checker objects.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum DropReason {
-    /// The pair has no state link: section 8, every connection is dropped.
-    NoStateLink,
-    /// An HTTP connection of a group without `replication http`.
-    HttpNotReplicated,
-    /// The new active unit had not acknowledged it: the state was stale
-    /// (state link down, a split, a reboot) or not yet replicated.
-    NotReplicated,
-}
-
-impl DropReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DropReason::NoStateLink => "no state link",
-            DropReason::HttpNotReplicated => "HTTP without replication http",
-            DropReason::NotReplicated => "state not replicated to the new active unit",
-        }
-    }
-}
-
-/// A unit boot that held a connection, and when.
+/// Where a group's traffic goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Seen {
+pub struct Carrier {
     pub unit: UnitName,
     pub boot: u64,
-    pub t_ns: u64,
+    /// When the group became active there.
+    pub since_ns: u64,
 }
 
 /// One connection the workload opened and has not closed.
@@ -105,12 +85,6 @@ pub struct Conn {
     pub protocol: ConnProtocol,
     pub state: u8,
     pub opened_ns: u64,
-    /// The last unit boot known to hold it (an operation through it
-    /// succeeded, or a failover check found it there); `None` after a
-    /// failover to a unit that did not know it, until an operation decides.
-    pub seen: Option<Seen>,
-    /// Why the failover that last missed it is excused (decided on its next use).
-    pub at_risk: Option<DropReason>,
 }
 
 impl Conn {
@@ -156,14 +130,20 @@ pub struct TrafficAction {
     pub opening: Option<Conn>,
 }
 
-/// What an answered action tells the checker.
+/// What an answered action did to the book, for the property-9 checker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// Nothing to judge.
+    /// Nothing the checker follows.
     Fine,
-    /// The unit the clients believed held the connection does not know it,
-    /// and no failover since explains it.
-    Vanished(Conn),
+    /// The unit took a new connection: the book has it.
+    Opened((String, u64)),
+    /// A connection in the book was used through the unit.
+    Used((String, u64)),
+    /// A connection in the book was closed through the unit.
+    Closed((String, u64)),
+    /// The unit the group's traffic goes to does not know the connection:
+    /// its clients saw it reset, and the book lost it.
+    Lost(Conn),
 }
 
 /// Tallies over a run, for the sweep summary.
@@ -171,8 +151,6 @@ pub mod counter {
     pub const OPENED: &str = "connections opened";
     pub const CLOSED: &str = "connections closed";
     pub const REFUSED: &str = "connections refused (table full)";
-    pub const SURVIVED: &str = "connections found on the new active unit";
-    pub const LOST_PREFIX: &str = "connections dropped: ";
 }
 
 /// The workload of a run and its book of connections.
@@ -185,14 +163,21 @@ pub struct Traffic {
     next_at: Option<u64>,
     next_id: u64,
     /// Every connection open, by (context, id).
-    pub book: BTreeMap<(String, u64), Conn>,
+    book: BTreeMap<(String, u64), Conn>,
     /// The ids of the open connections, per context (in `contexts` order),
     /// for a random pick.
     open_ids: Vec<Vec<u64>>,
     /// Per context: connections lost at a failover (their clients saw them reset).
     lost: BTreeMap<String, u64>,
     /// Run tallies (see [`counter`]).
-    pub counters: BTreeMap<String, u64>,
+    counters: BTreeMap<String, u64>,
+    boot: [Option<u64>; 2],
+    /// Per unit, per group: since when the group has been active there.
+    active_since: [[Option<u64>; 2]; 2],
+    carrier: [Option<Carrier>; 2],
+    /// Each unit's `Unit::state_version` when it was last looked at: an
+    /// input that leaves it alone changed none of its groups.
+    seen_version: [Option<u64>; 2],
 }
 
 impl Traffic {
@@ -208,6 +193,10 @@ impl Traffic {
             book: BTreeMap::new(),
             lost: BTreeMap::new(),
             counters: BTreeMap::new(),
+            boot: [None; 2],
+            active_since: [[None; 2]; 2],
+            carrier: [None; 2],
+            seen_version: [None; 2],
         };
         if t.spec.is_some() && !t.contexts.is_empty() {
             t.next_at = Some(t.gap_ns());
@@ -229,8 +218,78 @@ impl Traffic {
     }
 
     /// Adds `n` to a run tally.
-    pub fn count(&mut self, name: &str, n: u64) {
+    fn count(&mut self, name: &str, n: u64) {
         *self.counters.entry(name.to_owned()).or_default() += n;
+    }
+
+    /// The run's tallies (see [`counter`]), taken at its end.
+    pub fn take_counters(&mut self) -> BTreeMap<String, u64> {
+        std::mem::take(&mut self.counters)
+    }
+
+    /// Every connection open, by (context, id).
+    pub fn book(&self) -> &BTreeMap<(String, u64), Conn> {
+        &self.book
+    }
+
+    /// Where each group's traffic goes now.
+    pub fn carriers(&self) -> &[Option<Carrier>; 2] {
+        &self.carrier
+    }
+
+    /// Where the group's traffic goes now: the unit and its boot.
+    pub fn carrier(&self, g: Group) -> Option<(UnitName, u64)> {
+        self.carrier[g.index()].map(|c| (c.unit, c.boot))
+    }
+
+    pub fn on_boot(&mut self, unit: UnitName, boot: u64) {
+        let i = unit.index();
+        self.boot[i] = Some(boot);
+        self.active_since[i] = [None; 2];
+        self.seen_version[i] = None;
+        self.update_carriers();
+    }
+
+    pub fn on_down(&mut self, unit: UnitName) {
+        let i = unit.index();
+        self.boot[i] = None;
+        self.active_since[i] = [None; 2];
+        self.update_carriers();
+    }
+
+    /// After every input of `name`: where its groups' traffic goes (the
+    /// switches learn the unit where a group became active most recently).
+    #[inline]
+    pub fn after_input(&mut self, t: u64, name: UnitName, unit: &Unit) {
+        let i = name.index();
+        let version = unit.state_version();
+        if self.seen_version[i] == Some(version) {
+            return;
+        }
+        self.seen_version[i] = Some(version);
+        let mut changed = false;
+        for g in Group::ALL.iter().copied() {
+            let active = unit.group_state(g).is_active();
+            let since = &mut self.active_since[i][g.index()];
+            if active != since.is_some() {
+                *since = active.then_some(t);
+                changed = true;
+            }
+        }
+        if changed {
+            self.update_carriers();
+        }
+    }
+
+    fn update_carriers(&mut self) {
+        for g in Group::ALL.iter().copied() {
+            let gi = g.index();
+            let newest = UnitName::BOTH
+                .into_iter()
+                .filter_map(|u| Some((self.active_since[u.index()][gi]?, u, self.boot[u.index()]?)))
+                .max_by_key(|(since, u, _)| (*since, self.carrier[gi].is_some_and(|c| c.unit == *u)));
+            self.carrier[gi] = newest.map(|(since_ns, unit, boot)| Carrier { unit, boot, since_ns });
+        }
     }
 
     /// The group of a context.
@@ -240,16 +299,7 @@ impl Traffic {
 
     fn new_conn(&mut self, t_ns: u64, context: &str, group: Group, protocol: ConnProtocol) -> Conn {
         self.next_id += 1;
-        Conn {
-            context: context.to_owned(),
-            group,
-            id: self.next_id,
-            protocol,
-            state: 1,
-            opened_ns: t_ns,
-            seen: None,
-            at_risk: None,
-        }
+        Conn { context: context.to_owned(), group, id: self.next_id, protocol, state: 1, opened_ns: t_ns }
     }
 
     fn open_action(
@@ -271,10 +321,10 @@ impl Traffic {
         }
     }
 
-    /// The background operation due now (`t_ns` = [`Traffic::next_at`]);
-    /// `carrier(group)` is the unit boot that group's traffic goes to. `None`
+    /// The background operation due now (`t_ns` = [`Traffic::next_at`]),
+    /// through the unit boot the context's group's traffic goes to. `None`
     /// when the context drawn has no carrier.
-    pub fn tick(&mut self, t_ns: u64, carrier: impl Fn(Group) -> Option<(UnitName, u64)>) -> Option<TrafficAction> {
+    pub fn tick(&mut self, t_ns: u64) -> Option<TrafficAction> {
         let spec = self.spec.clone()?;
         let gap = self.gap_ns();
         self.next_at = Some(t_ns.saturating_add(gap));
@@ -287,7 +337,7 @@ impl Traffic {
         };
         let pick = self.rng.next_u64();
         let group = self.contexts[ci].1;
-        let to = carrier(group)?;
+        let to = self.carrier(group)?;
         let open = &self.open_ids[ci];
         let kind = match roll {
             _ if open.is_empty() => ActionKind::Open,
@@ -321,23 +371,16 @@ impl Traffic {
     /// The unit's answer to an action. `carrier_now`: whether the unit is
     /// still the carrier of the connection's group (on the madsim engine an
     /// operation can reach a unit after its group moved).
-    pub fn done(
-        &mut self,
-        t_ns: u64,
-        action: TrafficAction,
-        result: Result<(), TrafficError>,
-        carrier_now: bool,
-    ) -> Answer {
-        let seen = Some(Seen { unit: action.unit, boot: action.boot, t_ns });
+    pub fn done(&mut self, action: TrafficAction, result: Result<(), TrafficError>, carrier_now: bool) -> Answer {
         match (action.kind, result) {
             (ActionKind::Open, Ok(())) => {
-                if let Some(mut conn) = action.opening {
-                    conn.seen = seen;
+                if let Some(conn) = action.opening {
                     if let Some(ids) = self.ids_of(&conn.context) {
                         ids.push(conn.id);
                     }
-                    self.book.insert(action.conn, conn);
+                    self.book.insert(action.conn.clone(), conn);
                     self.count(counter::OPENED, 1);
+                    return Answer::Opened(action.conn);
                 }
             }
             (ActionKind::Open, Err(TrafficError::TableFull { .. })) => self.count(counter::REFUSED, 1),
@@ -345,32 +388,22 @@ impl Traffic {
                 let TrafficOp::Update(fover_protocol::wire::StateObject::Connection { state, .. }) = action.op else {
                     return Answer::Fine;
                 };
-                let mut found_later = false;
                 if let Some(c) = self.book.get_mut(&action.conn) {
                     c.state = state;
-                    c.seen = seen;
-                    found_later = c.at_risk.take().is_some();
-                }
-                if found_later {
-                    self.count(counter::SURVIVED, 1);
+                    return Answer::Used(action.conn);
                 }
             }
             (ActionKind::Close, Ok(())) => {
-                if self.close(&action.conn).is_some_and(|c| c.at_risk.is_some()) {
-                    self.count(counter::SURVIVED, 1);
-                }
+                let closed = self.close(&action.conn).is_some();
                 self.count(counter::CLOSED, 1);
+                if closed {
+                    return Answer::Closed(action.conn);
+                }
             }
             (ActionKind::Use | ActionKind::Close, Err(TrafficError::NoSuchEntry { .. })) if carrier_now => {
                 let Some(c) = self.close(&action.conn) else { return Answer::Fine };
                 *self.lost.entry(c.context.clone()).or_default() += 1;
-                match c.at_risk {
-                    Some(reason) => self.count(&format!("{}{}", counter::LOST_PREFIX, reason.as_str()), 1),
-                    None if c.seen.is_some_and(|s| s.unit == action.unit && s.boot == action.boot) => {
-                        return Answer::Vanished(c);
-                    }
-                    None => self.count(&format!("{}{}", counter::LOST_PREFIX, DropReason::NotReplicated.as_str()), 1),
-                }
+                return Answer::Lost(c);
             }
             _ => {}
         }
@@ -391,15 +424,6 @@ impl Traffic {
             }
         }
         Some(c)
-    }
-
-    /// The end of the run: connections a failover left unknown and never used
-    /// again count as dropped.
-    pub fn finish(&mut self) {
-        let risky: Vec<DropReason> = self.book.values().filter_map(|c| c.at_risk).collect();
-        for r in risky {
-            self.count(&format!("{}{}", counter::LOST_PREFIX, r.as_str()), 1);
-        }
     }
 
     /// In `context`: the open connections, and how many more were lost at a

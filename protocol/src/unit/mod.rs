@@ -689,14 +689,25 @@ fn is_failover_frame(bytes: &[u8]) -> bool {
 
 use crate::stateful::StateHasher;
 
-/// Drains a unit after an input, as the drain contract requires: every frame
-/// to `transmit`, every event to `event`; returns the next deadline.
-pub fn drain(unit: &mut Unit, mut transmit: impl FnMut(Transmit), mut event: impl FnMut(Event)) -> Option<Instant> {
+/// What a unit hands out after an input, in the order [`drain`] takes it.
+pub enum Output {
+    /// A frame to send.
+    Transmit(Transmit),
+    /// An event to report.
+    Event(Event),
+}
+
+/// Drains a unit after an input, as the drain contract requires: every frame,
+/// then every event, to `output`; then `deadline` reads the unit's next
+/// deadline ([`Unit::poll_timeout`], or a copy of it kept while
+/// [`Unit::state_version`] stands) and its answer is returned.
+#[inline]
+pub fn drain<D>(unit: &mut Unit, mut output: impl FnMut(Output), deadline: impl FnOnce(&Unit) -> D) -> D {
     while let Some(t) = unit.poll_transmit() {
-        transmit(t);
+        output(Output::Transmit(t));
     }
     while let Some(e) = unit.poll_event() {
-        event(e);
+        output(Output::Event(e));
     }
-    unit.poll_timeout()
+    deadline(unit)
 }

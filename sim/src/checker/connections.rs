@@ -1,12 +1,13 @@
 //! Property 9: with a working state link, connections opened before a
 //! failover are still present after it (PROTOCOL.md sections 8 and 12).
 //!
-//! Traffic for a group goes to its *carrier*: the unit where the group became
-//! active most recently (its gratuitous ARP is the one the switches learnt),
-//! while the group is still active there. When the carrier changes to another
-//! unit, another boot, or the same unit after the group left it, the
-//! connections of that group's contexts are judged against the new carrier's
-//! tables at its next input (the first moment the engine holds that unit):
+//! Traffic for a group goes to its *carrier* (kept by the workload,
+//! [`Traffic::carriers`]): the unit where the group became active most
+//! recently (its gratuitous ARP is the one the switches learnt), while the
+//! group is still active there. When the carrier changes to another unit,
+//! another boot, or the same unit after the group left it, the connections of
+//! that group's contexts are judged against the new carrier's tables at its
+//! next input (the first moment the engine holds that unit):
 //!
 //! * known there: it survived;
 //! * unknown, but excused: no state link, an HTTP connection of a group
@@ -25,22 +26,70 @@
 //! a mate that acknowledged an object and lacks it after taking over lost
 //! it. A connection its carrier no longer knows, with no failover in
 //! between, is a violation too (it vanished from the active unit).
+//!
+//! The checker reads the workload (its book and carriers) and the units; it
+//! follows each connection through the workload's [`Answer`]s, and writes
+//! nothing but its own state, its tallies and its verdict.
 
 use super::{Coverage, Verdict, Violation, property, sometimes};
 use crate::schedule::UnitName;
-use crate::workload::{Conn, DropReason, Seen, Traffic, counter};
+use crate::workload::{Answer, Carrier, Conn, Traffic};
 use fover_protocol::Unit;
 use fover_protocol::stateful::Entry;
 use fover_protocol::wire::{ConnProtocol, Group, StateObject};
-use std::collections::BTreeSet;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Where a group's traffic goes.
+/// Tallies of the checker over a run, for the sweep summary.
+pub mod counter {
+    pub const SURVIVED: &str = "connections found on the new active unit";
+    pub const LOST_PREFIX: &str = "connections dropped: ";
+}
+
+/// Why a connection did not survive a failover although no checker objects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DropReason {
+    /// The pair has no state link: section 8, every connection is dropped.
+    NoStateLink,
+    /// An HTTP connection of a group without `replication http`.
+    HttpNotReplicated,
+    /// The new active unit had not acknowledged it: the state was stale
+    /// (state link down, a split, a reboot) or not yet replicated.
+    NotReplicated,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::NoStateLink => "no state link",
+            DropReason::HttpNotReplicated => "HTTP without replication http",
+            DropReason::NotReplicated => "state not replicated to the new active unit",
+        }
+    }
+}
+
+/// A unit boot that held a connection, and when.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Carrier {
+pub struct Seen {
     pub unit: UnitName,
     pub boot: u64,
-    /// When the group became active there.
-    pub since_ns: u64,
+    pub t_ns: u64,
+}
+
+/// What the checker knows of one connection of the book.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Held {
+    /// The last unit boot known to hold it (an operation through it
+    /// succeeded, or a failover check found it there); `None` after a
+    /// failover to a unit that did not know it, until an operation decides.
+    seen: Option<Seen>,
+    /// Why the failover that last missed it is excused (decided on its next use).
+    at_risk: Option<DropReason>,
+}
+
+fn count(coverage: &mut Coverage, name: &str, n: u64) {
+    *coverage.counters.entry(name.to_owned()).or_default() += n;
 }
 
 /// A unit's replication as last reported.
@@ -64,10 +113,8 @@ struct Mark {
 pub struct Survival {
     stateful: bool,
     replication_http: [bool; 2],
-    boot: [Option<u64>; 2],
-    /// Per unit, per group: since when the group has been active there.
-    active_since: [[Option<u64>; 2]; 2],
-    carrier: [Option<Carrier>; 2],
+    /// Per connection of the workload's book, by (context, id).
+    held: BTreeMap<(String, u64), Held>,
     /// Per group: the carrier the connections were last judged against.
     settled: [Option<Carrier>; 2],
     marks: [Mark; 2],
@@ -76,7 +123,7 @@ pub struct Survival {
     /// replication.
     seen_version: [Option<u64>; 2],
     /// What each judgement found, for the trace: (time, text).
-    pub notes: Vec<(u64, String)>,
+    notes: Vec<(u64, String)>,
 }
 
 fn ns(t: u64) -> String {
@@ -88,9 +135,7 @@ impl Survival {
         Survival {
             stateful,
             replication_http,
-            boot: [None; 2],
-            active_since: [[None; 2]; 2],
-            carrier: [None; 2],
+            held: BTreeMap::new(),
             settled: [None; 2],
             marks: [Mark::default(); 2],
             seen_version: [None; 2],
@@ -98,47 +143,26 @@ impl Survival {
         }
     }
 
-    /// Where the group's traffic goes now: the unit and its boot.
-    pub fn carrier(&self, g: Group) -> Option<(UnitName, u64)> {
-        self.carrier[g.index()].map(|c| (c.unit, c.boot))
+    /// The notes of the judgements since the last call, for the trace: (time, text).
+    pub fn take_notes(&mut self) -> Vec<(u64, String)> {
+        std::mem::take(&mut self.notes)
     }
 
     pub fn on_boot(&mut self, unit: UnitName, boot: u64) {
         let i = unit.index();
-        self.boot[i] = Some(boot);
-        self.active_since[i] = [None; 2];
         self.marks[i] = Mark { boot, ..Mark::default() };
         self.seen_version[i] = None;
-        self.update_carriers();
     }
 
-    pub fn on_down(&mut self, unit: UnitName) {
-        let i = unit.index();
-        self.boot[i] = None;
-        self.active_since[i] = [None; 2];
-        self.update_carriers();
-    }
-
-    fn update_carriers(&mut self) {
-        for g in Group::ALL.iter().copied() {
-            let gi = g.index();
-            let newest = UnitName::BOTH
-                .into_iter()
-                .filter_map(|u| Some((self.active_since[u.index()][gi]?, u, self.boot[u.index()]?)))
-                .max_by_key(|(since, u, _)| (*since, self.carrier[gi].is_some_and(|c| c.unit == *u)));
-            self.carrier[gi] = newest.map(|(since_ns, unit, boot)| Carrier { unit, boot, since_ns });
-        }
-    }
-
-    /// After every input of `name`: its replication mark, where traffic
-    /// goes, and the judgement of a failover to it. `judge` is false when the
-    /// run checks nothing (the state machines alone).
+    /// After every input of `name` (once the workload saw it): its
+    /// replication mark, and the judgement of a failover to it. `judge` is
+    /// false when the run checks nothing (the state machines alone).
     pub fn after_input(
         &mut self,
         t: u64,
         name: UnitName,
         unit: &Unit,
-        traffic: &mut Traffic,
+        traffic: &Traffic,
         coverage: &mut Coverage,
         judge: bool,
     ) -> Option<Violation> {
@@ -166,18 +190,6 @@ impl Survival {
                 }
             }
         }
-        let mut changed = false;
-        for g in Group::ALL.iter().copied() {
-            let active = unit.group_state(g).is_active();
-            let since = &mut self.active_since[i][g.index()];
-            if active != since.is_some() {
-                *since = active.then_some(t);
-                changed = true;
-            }
-        }
-        if changed {
-            self.update_carriers();
-        }
         self.judge_due(t, name, unit, traffic, coverage, judge)
     }
 
@@ -189,19 +201,20 @@ impl Survival {
         t: u64,
         name: UnitName,
         unit: &Unit,
-        traffic: &mut Traffic,
+        traffic: &Traffic,
         coverage: &mut Coverage,
         judge: bool,
     ) -> Option<Violation> {
         let mut violation = None;
-        if traffic.book.is_empty() {
+        let carriers = traffic.carriers();
+        if traffic.book().is_empty() {
             // Nothing to judge: where traffic goes now is settled.
-            self.settled = self.carrier;
+            self.settled = *carriers;
             return None;
         }
         for g in Group::ALL.iter().copied() {
             let gi = g.index();
-            let Some(to) = self.carrier[gi] else { continue };
+            let Some(to) = carriers[gi] else { continue };
             if to.unit != name || Some(to.boot) != Some(unit.boot_nonce()) || self.settled[gi] == Some(to) {
                 continue;
             }
@@ -215,14 +228,14 @@ impl Survival {
     }
 
     /// Why a connection unknown to the new carrier is excused; `None`: it is not.
-    fn excuse(&self, c: &Conn, from: Option<Carrier>, to: Carrier) -> Option<DropReason> {
+    fn excuse(&self, c: &Conn, seen: Option<Seen>, from: Option<Carrier>, to: Carrier) -> Option<DropReason> {
         if !self.stateful {
             return Some(DropReason::NoStateLink);
         }
         if c.protocol == ConnProtocol::Http && !self.replication_http[c.group.index()] {
             return Some(DropReason::HttpNotReplicated);
         }
-        let (Some(seen), Some(from)) = (c.seen, from) else { return Some(DropReason::NotReplicated) };
+        let (Some(seen), Some(from)) = (seen, from) else { return Some(DropReason::NotReplicated) };
         let m = &self.marks[from.unit.index()];
         let held_by_from = seen.unit == from.unit && seen.boot == from.boot && m.boot == from.boot;
         let gi = c.group.index();
@@ -243,11 +256,11 @@ impl Survival {
         from: Option<Carrier>,
         to: Carrier,
         unit: &Unit,
-        traffic: &mut Traffic,
+        traffic: &Traffic,
         coverage: &mut Coverage,
     ) -> Option<Violation> {
         let contexts: BTreeSet<String> =
-            traffic.book.values().filter(|c| c.group == g).map(|c| c.context.clone()).collect();
+            traffic.book().values().filter(|c| c.group == g).map(|c| c.context.clone()).collect();
         let mut known: BTreeSet<(String, u64)> = BTreeSet::new();
         for ctx in &contexts {
             for (_, e) in unit.state_tables().context(ctx) {
@@ -258,31 +271,27 @@ impl Survival {
         }
         let (mut survived, mut at_risk, mut violation) = (0u64, 0u64, None);
         let mut reasons: BTreeSet<&'static str> = BTreeSet::new();
-        let keys: Vec<(String, u64)> =
-            traffic.book.iter().filter(|(_, c)| c.group == g).map(|(k, _)| k.clone()).collect();
-        for key in keys {
-            let excuse = {
-                let c = &traffic.book[&key];
-                if known.contains(&key) { None } else { Some(self.excuse(c, from, to)) }
-            };
-            let c = traffic.book.get_mut(&key).expect("key taken from the book");
+        for (key, c) in traffic.book().iter().filter(|(_, c)| c.group == g) {
+            let seen = self.held.get(key).and_then(|h| h.seen);
+            let excuse = if known.contains(key) { None } else { Some(self.excuse(c, seen, from, to)) };
+            let c_held = self.held.entry(key.clone()).or_default();
             match excuse {
                 None => {
                     survived += 1;
-                    c.seen = Some(Seen { unit: to.unit, boot: to.boot, t_ns: t });
-                    c.at_risk = None;
+                    c_held.seen = Some(Seen { unit: to.unit, boot: to.boot, t_ns: t });
+                    c_held.at_risk = None;
                 }
                 Some(Some(reason)) => {
                     at_risk += 1;
                     reasons.insert(reason.as_str());
-                    c.seen = None;
-                    c.at_risk = Some(reason);
+                    c_held.seen = None;
+                    c_held.at_risk = Some(reason);
                 }
                 Some(None) => {
                     let from = from.expect("a connection is only acknowledged by a carrier");
                     let m = self.marks[from.unit.index()];
                     let acked = m.caught_up[g.index()].map_or(0, |(at, _, _)| at);
-                    let seen_at = c.seen.map_or(0, |s| s.t_ns);
+                    let seen_at = seen.map_or(0, |s| s.t_ns);
                     violation = violation.or(Some(Violation {
                         verdict: Verdict::Safety,
                         property: property::CONNECTIONS.into(),
@@ -301,8 +310,8 @@ impl Survival {
                             ns(acked),
                         ),
                     }));
-                    c.seen = None;
-                    c.at_risk = Some(DropReason::NotReplicated);
+                    c_held.seen = None;
+                    c_held.at_risk = Some(DropReason::NotReplicated);
                 }
             }
         }
@@ -313,7 +322,7 @@ impl Survival {
         if moved && at_risk > 0 {
             coverage.hit(sometimes::CONNECTIONS_DROPPED);
         }
-        traffic.count(counter::SURVIVED, survived);
+        count(coverage, counter::SURVIVED, survived);
         if survived + at_risk > 0 {
             let was = match from {
                 None => "nobody".to_owned(),
@@ -338,8 +347,62 @@ impl Survival {
         violation
     }
 
+    /// What a traffic operation through `(unit, boot)` did to the book:
+    /// a connection found again after a failover missed it survived; one
+    /// its carrier lost is excused, or a violation.
+    pub fn answer(
+        &mut self,
+        t: u64,
+        unit: UnitName,
+        boot: u64,
+        answer: Answer,
+        coverage: &mut Coverage,
+    ) -> Option<Violation> {
+        let seen = Some(Seen { unit, boot, t_ns: t });
+        match answer {
+            Answer::Fine => {}
+            Answer::Opened(key) => {
+                self.held.insert(key, Held { seen, at_risk: None });
+            }
+            Answer::Used(key) => {
+                let h = self.held.entry(key).or_default();
+                h.seen = seen;
+                if h.at_risk.take().is_some() {
+                    count(coverage, counter::SURVIVED, 1);
+                }
+            }
+            Answer::Closed(key) => {
+                if self.held.remove(&key).is_some_and(|h| h.at_risk.is_some()) {
+                    count(coverage, counter::SURVIVED, 1);
+                }
+            }
+            Answer::Lost(c) => {
+                let h = self.held.remove(&(c.context.clone(), c.id)).unwrap_or_default();
+                match h.at_risk {
+                    Some(reason) => count(coverage, &format!("{}{}", counter::LOST_PREFIX, reason.as_str()), 1),
+                    None if h.seen.is_some_and(|s| s.unit == unit && s.boot == boot) => {
+                        return Some(Self::vanished(t, &c, h.seen, unit));
+                    }
+                    None => {
+                        count(coverage, &format!("{}{}", counter::LOST_PREFIX, DropReason::NotReplicated.as_str()), 1)
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    /// The end of the run: connections a failover left unknown and never used
+    /// again count as dropped.
+    pub fn finish(&mut self, coverage: &mut Coverage) {
+        let risky: Vec<DropReason> = self.held.values().filter_map(|h| h.at_risk).collect();
+        for r in risky {
+            count(coverage, &format!("{}{}", counter::LOST_PREFIX, r.as_str()), 1);
+        }
+    }
+
     /// A traffic answer that found a connection gone from its carrier.
-    pub fn vanished(t: u64, c: &Conn, unit: UnitName) -> Violation {
+    fn vanished(t: u64, c: &Conn, seen: Option<Seen>, unit: UnitName) -> Violation {
         Violation {
             verdict: Verdict::Safety,
             property: property::CONNECTIONS.into(),
@@ -350,7 +413,7 @@ impl Survival {
                 c.label(),
                 ns(c.opened_ns),
                 unit,
-                c.seen.map_or_else(|| "?".into(), |s| ns(s.t_ns)),
+                seen.map_or_else(|| "?".into(), |s| ns(s.t_ns)),
             ),
         }
     }

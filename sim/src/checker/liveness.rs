@@ -22,10 +22,7 @@ impl Liveness {
 
     /// How long after the last disturbance the pair must have converged.
     pub fn bound_ns(&self) -> u64 {
-        let preempt = self.timing.preempt_ns.iter().flatten().copied().max().unwrap_or(0);
-        // Detection, then negotiation of a rebooted unit (a holdtime), the
-        // heal rule, interface re-testing, and the preempt delay.
-        2 * self.timing.detection_ns() + self.timing.heal_grace_ns() + preempt + 2_000 * crate::fabric::MS
+        self.timing.convergence_ns()
     }
 
     pub fn observe(&mut self, t: u64, obs: &Obs) {

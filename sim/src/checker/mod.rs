@@ -1,8 +1,11 @@
 //! The properties of PROTOCOL.md section 12, checked over a run.
 //!
-//! Engines feed every checker the same things: each recorded [`Obs`] and,
-//! after every input a unit handled, a [`View`] of both units. The checkers
-//! know nothing of madsim or of the fast engine.
+//! Engines feed every checker the same things (through [`crate::world`]):
+//! each recorded [`Obs`] and, after every input a unit handled, a [`View`] of
+//! both units; the workload's answers to traffic operations; the outcome of
+//! each scenario expectation. The checkers know nothing of madsim or of the
+//! fast engine, and write nothing but their own state: [`Checkers`] holds the
+//! run's only [`Violation`] (the first found).
 //!
 //! * `always` properties ([`safety`]): checked at every step; the first
 //!   violation ends the run with a `safety` verdict.
@@ -17,9 +20,13 @@ pub mod safety;
 
 use crate::fabric::PathState;
 use crate::schedule::UnitName;
+use crate::workload::{Answer, Traffic};
+use fover_protocol::Unit;
 use fover_protocol::wire::{Group, GroupState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+pub use crate::timing::Timing;
 
 /// The names of the properties, as in PROTOCOL.md section 12.
 pub mod property {
@@ -185,54 +192,6 @@ pub enum Obs {
     },
 }
 
-/// Timing facts the checkers need, from the pair's settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Timing {
-    pub unit_polltime_ns: u64,
-    pub unit_holdtime_ns: u64,
-    pub interface_polltime_ns: u64,
-    pub interface_holdtime_ns: u64,
-    /// The largest delay a fault of the run can add, ns.
-    pub delay_max_ns: u64,
-    /// Preempt delay per group, if preempt is configured.
-    pub preempt_ns: [Option<u64>; 2],
-    pub preferred: [UnitName; 2],
-    /// Interface policy per group.
-    pub policy: [fover_protocol::config::InterfacePolicy; 2],
-    /// The largest clock drift of the run, in ppm (absolute).
-    pub drift_ppm_max: u64,
-    pub keys_match: bool,
-    /// The failover group of each context (the admin context is in group 1).
-    pub context_groups: BTreeMap<String, Group>,
-}
-
-impl Timing {
-    /// [fover] How long a dual-active may last after the last moment the units
-    /// had no path: a holdtime plus a polltime to notice the heal, plus one
-    /// more polltime and the largest fault delay for the messages that resolve it.
-    pub fn heal_grace_ns(&self) -> u64 {
-        self.unit_holdtime_ns + 2 * self.unit_polltime_ns + self.delay_max_ns + 50 * crate::fabric::MS
-    }
-
-    /// [fover] The largest forward clock step a unit cannot tell from time
-    /// passing: a gap between two inputs of up to a polltime plus
-    /// `polltime / CLOCK_GAP_SLACK_DIVISOR` is normal (the hello timer fires
-    /// every polltime); beyond it the unit restarts its silence windows and
-    /// its preempt delay.
-    pub fn undetectable_step_ns(&self) -> u64 {
-        let p = self.unit_polltime_ns;
-        p + p / u64::from(fover_protocol::constants::CLOCK_GAP_SLACK_DIVISOR)
-    }
-
-    /// How far back a cause may lie before an automatic failover: unit
-    /// detection, or interface detection and testing, plus message slack.
-    pub fn detection_ns(&self) -> u64 {
-        let unit = self.unit_holdtime_ns + 2 * self.unit_polltime_ns;
-        let iface = self.interface_holdtime_ns + 2 * self.interface_polltime_ns;
-        unit.max(iface) + self.delay_max_ns + 100 * crate::fabric::MS
-    }
-}
-
 /// Counts of *sometimes* properties and fault families over a run or a sweep.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
@@ -303,18 +262,36 @@ impl Coverage {
 pub struct Checkers {
     pub safety: safety::Safety,
     pub liveness: liveness::Liveness,
+    /// Property 9.
+    pub connections: connections::Survival,
     pub coverage: Coverage,
     /// The first violation; later ones are not recorded.
-    pub violation: Option<Violation>,
+    violation: Option<Violation>,
 }
 
 impl Checkers {
-    pub fn new(timing: Timing) -> Checkers {
+    /// `stateful`: the pair has a state link; `replication_http`: per group.
+    pub fn new(timing: Timing, stateful: bool, replication_http: [bool; 2]) -> Checkers {
         Checkers {
             safety: safety::Safety::new(timing.clone()),
             liveness: liveness::Liveness::new(timing),
+            connections: connections::Survival::new(stateful, replication_http),
             coverage: Coverage::default(),
             violation: None,
+        }
+    }
+
+    /// The first violation found, if any.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.violation.as_ref()
+    }
+
+    /// Keeps `v` if it is the first violation.
+    fn found(&mut self, v: Option<Violation>) {
+        if let Some(v) = v {
+            if self.violation.is_none() {
+                self.violation = Some(v);
+            }
         }
     }
 
@@ -335,8 +312,45 @@ impl Checkers {
         self.violation = self.safety.after_input(t_ns, view, &mut self.coverage);
     }
 
+    /// A unit booted (property 9 follows its replication from scratch).
+    pub fn on_boot(&mut self, unit: UnitName, boot: u64) {
+        self.connections.on_boot(unit, boot);
+    }
+
+    /// After an input of `name`, once the workload saw it: property 9.
+    /// `judge` is false when the run checks nothing (the state machines alone).
+    #[inline]
+    pub fn connections_after_input(&mut self, t_ns: u64, name: UnitName, unit: &Unit, traffic: &Traffic, judge: bool) {
+        let v = self.connections.after_input(t_ns, name, unit, traffic, &mut self.coverage, judge);
+        self.found(v.filter(|_| judge));
+    }
+
+    /// Right before a traffic operation reaches `name`: property 9 judges a
+    /// failover to it on its tables as they were.
+    pub fn before_traffic(&mut self, t_ns: u64, name: UnitName, unit: &Unit, traffic: &Traffic, judge: bool) {
+        let v = self.connections.judge_due(t_ns, name, unit, traffic, &mut self.coverage, judge);
+        self.found(v.filter(|_| judge));
+    }
+
+    /// What a traffic operation through `(unit, boot)` did to the workload's book.
+    pub fn traffic_answer(&mut self, t_ns: u64, unit: UnitName, boot: u64, answer: Answer, judge: bool) {
+        let v = self.connections.answer(t_ns, unit, boot, answer, &mut self.coverage);
+        self.found(v.filter(|_| judge));
+    }
+
+    /// A scenario expectation was checked: `failed` says why it failed, if it did.
+    pub fn expectation(&mut self, t_ns: u64, failed: Option<String>) {
+        self.found(failed.map(|message| Violation {
+            verdict: Verdict::Safety,
+            property: property::EXPECT.into(),
+            t_ns,
+            message,
+        }));
+    }
+
     /// The end of the run.
     pub fn finish(&mut self, t_ns: u64, view: &View, fabric_clean: bool) {
+        self.connections.finish(&mut self.coverage);
         if self.violation.is_some() {
             return;
         }

@@ -6,10 +6,9 @@ use super::Outcome;
 use crate::fabric::{MS, Port, Route};
 use crate::scenario::Scenario;
 use crate::schedule::{Step, UnitName};
-use crate::world::{Core, NETWORK_TRAFFIC, RecordLevel, UnitAction, unit_link};
-use fover_protocol::Unit;
-use fover_protocol::unit::{IfaceId, Link};
-use fover_traces::Event as TEvent;
+use crate::world::{self, Core, RecordLevel, UnitJob, unit_link};
+use fover_protocol::unit::{IfaceId, Link, Output, drain};
+use fover_protocol::{Instant, Unit};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -114,7 +113,7 @@ impl Queue {
 /// Events processed before a run is declared stuck (a bound on every loop).
 pub const EVENTS_MAX: u64 = 200_000_000;
 
-struct Engine {
+struct Fast {
     core: Core,
     steps: Vec<Step>,
     queue: Queue,
@@ -129,70 +128,24 @@ struct Engine {
     /// Each unit's next deadline at a [`Unit::state_version`] (`None`: not
     /// asked since its last boot): an input that leaves the version alone
     /// leaves the deadline alone.
-    deadline_at_version: [Option<(u64, Option<fover_protocol::Instant>)>; 2],
+    deadline_at_version: [Option<(u64, Option<Instant>)>; 2],
     traffic_interval_ns: u64,
 }
 
-impl Engine {
-    fn push(&mut self, t: u64, ev: Ev) {
-        self.queue.push(t, ev);
+impl world::Engine for Fast {
+    fn core(&mut self) -> &mut Core {
+        &mut self.core
     }
 
-    /// Drains a unit after an input (the drain contract), then lets the checkers look.
-    fn drain(&mut self, u: UnitName) {
-        let Some(unit) = self.units[u.index()].as_mut() else { return };
-        while let Some(t) = unit.poll_transmit() {
-            if let Route::Deliver(copies) = self.core.on_transmit(self.now, u, t.link, t.bytes) {
-                for c in copies {
-                    let link = crate::world::link_idx(t.link);
-                    let ev = Ev::Deliver {
-                        to: u.other(),
-                        link,
-                        bytes: c.bytes,
-                        corrupted: c.corrupted,
-                        duplicate: c.duplicate,
-                    };
-                    self.queue.push(self.now + c.delay_ns, ev);
-                }
-            }
-        }
-        while let Some(e) = unit.poll_event() {
-            self.core.on_unit_event(self.now, u, e);
-        }
-        let version = unit.state_version();
-        let deadline = match self.deadline_at_version[u.index()] {
-            Some((v, deadline)) if v == version => deadline,
-            _ => {
-                let deadline = unit.poll_timeout();
-                self.deadline_at_version[u.index()] = Some((version, deadline));
-                deadline
-            }
-        };
-        self.core.after_input(self.now, u, unit);
-        self.arm(u, deadline);
+    fn now(&self) -> u64 {
+        self.now
     }
 
-    fn arm(&mut self, u: UnitName, deadline: Option<fover_protocol::Instant>) {
-        let at = deadline.map(|d| self.core.clocks[u.index()].true_at(self.now, d));
-        if at == self.timer_at[u.index()] {
-            return; // the pending timer event already fires then
-        }
-        self.timer_generation[u.index()] += 1;
-        self.timer_at[u.index()] = at;
-        if let Some(at) = at {
-            let generation = self.timer_generation[u.index()];
-            self.push(at, Ev::Timer { unit: u, generation });
-        }
+    fn powered(&self, unit: UnitName) -> bool {
+        self.units[unit.index()].is_some()
     }
 
-    fn boot(&mut self, u: UnitName) -> Result<(), String> {
-        if self.units[u.index()].is_some() {
-            self.core.record(
-                self.now,
-                TEvent::Note { unit: Some(u.to_string()), text: "boot ignored: already powered".into() },
-            );
-            return Ok(());
-        }
+    fn power_on(&mut self, u: UnitName) -> Result<(), String> {
         let (unit, nonce) = self.core.boot_unit(self.now, u)?;
         self.units[u.index()] = Some(unit);
         self.epoch[u.index()] += 1;
@@ -200,126 +153,118 @@ impl Engine {
         self.core.on_boot(self.now, u, nonce);
         self.drain(u);
         let epoch = self.epoch[u.index()];
-        for iface in 0..self.core.interfaces.len() {
-            let at = self.now + self.core.rng.below(self.traffic_interval_ns);
-            self.push(at, Ev::Traffic { unit: u, iface, epoch });
+        for iface in 0..self.core.interface_count() {
+            let at = self.now + self.core.rng().below(self.traffic_interval_ns);
+            self.queue.push(at, Ev::Traffic { unit: u, iface, epoch });
         }
         Ok(())
     }
 
-    fn down(&mut self, u: UnitName, why: &str) {
-        if self.units[u.index()].take().is_some() {
-            self.epoch[u.index()] += 1;
-            self.timer_generation[u.index()] += 1;
-            self.timer_at[u.index()] = None;
-            self.core.on_down(self.now, u, why);
+    fn power_off(&mut self, u: UnitName) {
+        self.units[u.index()] = None;
+        self.epoch[u.index()] += 1;
+        self.timer_generation[u.index()] += 1;
+        self.timer_at[u.index()] = None;
+    }
+
+    fn reboot_after(&mut self, unit: UnitName, ms: u64) {
+        let epoch = self.epoch[unit.index()];
+        self.queue.push(self.now + ms * MS, Ev::Reboot { unit, epoch });
+    }
+
+    fn clock_changed(&mut self, u: UnitName) {
+        let deadline = self.units[u.index()].as_ref().and_then(Unit::poll_timeout);
+        self.arm(u, deadline);
+    }
+
+    fn input(&mut self, u: UnitName, jobs: Vec<UnitJob>) {
+        for job in jobs {
+            self.feed(u, job);
         }
     }
 
-    fn input(&mut self, u: UnitName, f: impl FnOnce(&mut Unit, fover_protocol::Instant)) {
+    fn look(&mut self, u: UnitName, job: UnitJob) {
+        let now = self.core.local(u, self.now);
+        if let Some(unit) = self.units[u.index()].as_mut() {
+            job(&mut self.core, self.now, unit, now);
+        }
+    }
+}
+
+impl Fast {
+    /// Drains a unit after an input (the drain contract), then lets the checkers look.
+    fn drain(&mut self, u: UnitName) {
+        let Some(unit) = self.units[u.index()].as_mut() else { return };
+        let (core, queue, now) = (&mut self.core, &mut self.queue, self.now);
+        let cached = &mut self.deadline_at_version[u.index()];
+        let deadline = drain(
+            unit,
+            |o| match o {
+                Output::Transmit(t) => {
+                    if let Route::Deliver(copies) = core.on_transmit(now, u, t.link, t.bytes) {
+                        let link = world::link_idx(t.link);
+                        for c in copies {
+                            let ev = Ev::Deliver {
+                                to: u.other(),
+                                link,
+                                bytes: c.bytes,
+                                corrupted: c.corrupted,
+                                duplicate: c.duplicate,
+                            };
+                            queue.push(now + c.delay_ns, ev);
+                        }
+                    }
+                }
+                Output::Event(e) => core.on_unit_event(now, u, e),
+            },
+            |unit| {
+                let version = unit.state_version();
+                match *cached {
+                    Some((v, deadline)) if v == version => deadline,
+                    _ => {
+                        let deadline = unit.poll_timeout();
+                        *cached = Some((version, deadline));
+                        deadline
+                    }
+                }
+            },
+        );
+        self.core.after_input(self.now, u, unit);
+        self.arm(u, deadline);
+    }
+
+    fn arm(&mut self, u: UnitName, deadline: Option<Instant>) {
+        let at = deadline.map(|d| self.core.true_at(u, self.now, d));
+        if at == self.timer_at[u.index()] {
+            return; // the pending timer event already fires then
+        }
+        self.timer_generation[u.index()] += 1;
+        self.timer_at[u.index()] = at;
+        if let Some(at) = at {
+            let generation = self.timer_generation[u.index()];
+            self.queue.push(at, Ev::Timer { unit: u, generation });
+        }
+    }
+
+    /// One input to a powered unit, then its drain.
+    #[inline]
+    fn feed(&mut self, u: UnitName, f: impl FnOnce(&mut Core, u64, &mut Unit, Instant)) {
         let local = self.core.local(u, self.now);
         if let Some(unit) = self.units[u.index()].as_mut() {
-            f(unit, local);
+            f(&mut self.core, self.now, unit, local);
             self.drain(u);
         }
     }
 
-    fn apply(&mut self, idx: usize) -> Result<(), String> {
-        let step = self.steps[idx].clone();
-        let Some(action) = self.core.apply_step(self.now, &step)? else { return Ok(()) };
-        match action {
-            UnitAction::Boot(u) => self.boot(u)?,
-            UnitAction::PowerOff(u) => self.down(u, "power-off"),
-            UnitAction::Crash { unit, reboot_after_ms } => {
-                self.down(unit, "crash");
-                if let Some(ms) = reboot_after_ms {
-                    let epoch = self.epoch[unit.index()];
-                    self.push(self.now + ms * MS, Ev::Reboot { unit, epoch });
-                }
-            }
-            UnitAction::EraseFlash(u) => self.core.erase_flash(self.now, u),
-            UnitAction::LinkChange { unit, iface, up } => {
-                self.input(unit, |x, now| x.handle_link_change(now, iface, up))
-            }
-            UnitAction::ClockChanged(u) => {
-                let deadline = self.units[u.index()].as_ref().and_then(Unit::poll_timeout);
-                self.arm(u, deadline);
-            }
-            UnitAction::Command { unit, context, line } => {
-                let now = self.core.local(unit, self.now);
-                let result = match self.units[unit.index()].as_mut() {
-                    None => Err("the unit is powered off".to_owned()),
-                    Some(x) => crate::engine::run_command(x, now, &context, &line),
-                };
-                self.core.on_command(self.now, unit, &context, &line, result);
-                self.drain(unit);
-            }
-            UnitAction::Show { unit, command } => {
-                let now = self.core.local(unit, self.now);
-                let output = match self.units[unit.index()].as_ref() {
-                    None => "(the unit is powered off)".to_owned(),
-                    Some(x) => crate::engine::run_show(x, now, &command),
-                };
-                self.core.record(
-                    self.now,
-                    TEvent::Show { unit: unit.to_string(), command: command.clone(), output: output.clone() },
-                );
-                self.core.shows.push((self.now, unit, command, output));
-            }
-            UnitAction::Expect(e) => {
-                let known = self.core.expect_carrier(&e).and_then(|(u, context)| {
-                    let unit = self.units[u.index()].as_ref()?;
-                    Some((u, super::connection_ids(unit, &context)))
-                });
-                self.core.check_expect_with(self.now, &e, known);
-            }
-            UnitAction::Connect(actions) => {
-                for a in actions {
-                    self.traffic(a);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// One traffic operation on the unit it names.
-    fn traffic(&mut self, action: crate::workload::TrafficAction) {
-        let u = action.unit;
-        let local = self.core.local(u, self.now);
-        let Some(unit) = self.units[u.index()].as_mut() else { return };
-        self.core.before_traffic(self.now, u, unit);
-        let result = unit.handle_traffic(local, action.op.clone());
-        let boot = unit.boot_nonce();
-        self.core.traffic_done(self.now, action, boot, result);
-        self.drain(u);
-    }
-
-    fn deliver(&mut self, to: UnitName, link: usize, bytes: Vec<u8>, corrupted: bool, duplicate: bool) {
-        let Some(unit) = self.units[to.index()].as_mut() else { return };
-        let ulink = unit_link(link);
-        self.core.on_deliver(self.now, to, ulink, &bytes, corrupted, duplicate);
-        let local = self.core.local(to, self.now);
-        if self.core.must_reject(ulink, corrupted, &bytes) {
-            let before = unit.state_digest();
-            unit.handle_datagram(local, ulink, &bytes);
-            let after = unit.state_digest();
-            self.core.check_rejected(self.now, to, &bytes, before, after);
-        } else {
-            unit.handle_datagram(local, ulink, &bytes);
-        }
-        self.drain(to);
-    }
-
-    fn run(mut self) -> Result<Outcome, String> {
-        let end = self.core.scenario.duration_ms * MS;
+    fn run(mut self, end: u64) -> Result<Outcome, String> {
         for i in 0..self.steps.len() {
             let t = self.steps[i].at_ms() * MS;
-            self.push(t, Ev::Step(i));
+            self.queue.push(t, Ev::Step(i));
         }
-        if let Some(at) = self.core.traffic.next_at() {
-            self.push(at, Ev::Workload);
+        if let Some(at) = self.core.traffic_next_at() {
+            self.queue.push(at, Ev::Workload);
         }
-        self.push(end, Ev::End);
+        self.queue.push(end, Ev::End);
         let mut processed = 0u64;
         while let Some((t, ev)) = self.queue.pop() {
             processed += 1;
@@ -328,54 +273,49 @@ impl Engine {
             }
             self.now = t;
             match ev {
-                Ev::Step(i) => self.apply(i)?,
+                Ev::Step(i) => {
+                    let step = self.steps[i].clone();
+                    world::apply(&mut self, &step)?;
+                }
                 Ev::Timer { unit, generation } => {
                     if generation == self.timer_generation[unit.index()] {
                         self.timer_at[unit.index()] = None;
-                        let local = self.core.local(unit, self.now);
-                        if self.core.level == RecordLevel::Full {
-                            self.core.record(self.now, TEvent::Timer { unit: unit.to_string(), local_ns: local.0 });
-                        }
-                        self.input(unit, |x, now| x.handle_timeout(now));
+                        self.feed(unit, |core, t, x, now| core.timer(t, unit, x, now));
                     }
                 }
                 Ev::Deliver { to, link, bytes, corrupted, duplicate } => {
-                    self.deliver(to, link, bytes, corrupted, duplicate)
+                    let link = unit_link(link);
+                    self.feed(to, |core, t, x, now| core.deliver(t, to, x, now, link, &bytes, corrupted, duplicate));
                 }
                 Ev::Traffic { unit, iface, epoch } => {
                     if epoch == self.epoch[unit.index()] {
-                        if self.core.fabric.port(unit, iface) == Port::Up {
+                        if self.core.port(unit, iface) == Port::Up {
                             let link = Link::Data(IfaceId(iface as u16));
-                            self.input(unit, |x, now| x.handle_datagram(now, link, NETWORK_TRAFFIC));
+                            self.feed(unit, |_, _, x, now| Core::network_traffic(x, now, link));
                         }
-                        let jitter = self.core.rng.below(self.traffic_interval_ns / 2 + 1);
+                        let jitter = self.core.rng().below(self.traffic_interval_ns / 2 + 1);
                         let at = self.now + self.traffic_interval_ns / 2 + jitter;
-                        self.push(at, Ev::Traffic { unit, iface, epoch });
+                        self.queue.push(at, Ev::Traffic { unit, iface, epoch });
                     }
                 }
                 Ev::Reboot { unit, epoch } => {
                     if epoch == self.epoch[unit.index()] {
-                        self.boot(unit)?;
+                        world::boot(&mut self, unit)?;
                     }
                 }
                 Ev::Workload => {
-                    if let Some(a) = self.core.traffic_tick(self.now) {
-                        self.traffic(a);
-                    }
-                    if let Some(at) = self.core.traffic.next_at() {
-                        self.push(at, Ev::Workload);
+                    world::workload(&mut self);
+                    if let Some(at) = self.core.traffic_next_at() {
+                        self.queue.push(at, Ev::Workload);
                     }
                 }
                 Ev::End => break,
             }
-            if self.core.checkers.violation.is_some() {
+            if self.core.violated() {
                 break;
             }
         }
-        let view = self.core.view(self.now);
-        let clean = self.core.fabric.is_clean(self.now);
-        self.core.checkers.finish(self.now, &view, clean);
-        Ok(super::finish(self.core, self.now))
+        Ok(self.core.finish(self.now))
     }
 }
 
@@ -383,7 +323,7 @@ impl Engine {
 pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
     let core = Core::new(scenario.clone(), level, (MS, MS / 2))?;
     let traffic_interval_ns = (scenario.pair.interface_polltime_ms * MS / 2).max(MS);
-    let engine = Engine {
+    let engine = Fast {
         steps: scenario.sorted_steps(),
         core,
         queue: Queue::default(),
@@ -395,7 +335,7 @@ pub fn run(scenario: &Scenario, level: RecordLevel) -> Result<Outcome, String> {
         deadline_at_version: [None; 2],
         traffic_interval_ns,
     };
-    engine.run()
+    engine.run(scenario.duration_ms * MS)
 }
 
 #[cfg(test)]

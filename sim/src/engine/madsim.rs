@@ -9,8 +9,7 @@ use super::Outcome;
 use crate::fabric::{Port, Route};
 use crate::scenario::Scenario;
 use crate::schedule::UnitName;
-use crate::workload::TrafficAction;
-use crate::world::{Core, NETWORK_TRAFFIC, RecordLevel, UnitAction};
+use crate::world::{Core, NETWORK_TRAFFIC, RecordLevel, UnitJob};
 use fover_protocol::driver::{self, Addressing, Clock, Control, Hooks, Input};
 use fover_protocol::unit::{Event, Transmit};
 use fover_protocol::{Instant, Unit};
@@ -18,6 +17,7 @@ use fover_traces::Event as TEvent;
 use madsim::runtime::{Handle, Runtime};
 use madsim::task::NodeId;
 use madsim::time::{Instant as SimInstant, sleep, sleep_until};
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
@@ -41,12 +41,93 @@ struct Shared {
     /// Bumped at every boot and power loss.
     epoch: [u64; 2],
     controls: [Option<mpsc::UnboundedSender<Control>>; 2],
+    /// Corrupted copies in flight (the receiver cannot be told directly).
+    corrupted_in_flight: BTreeMap<Vec<u8>, u32>,
+    /// The units' nodes, once built.
+    nodes: Option<[NodeId; 2]>,
+    /// Tasks that reboot a crashed unit (aborted when the run ends).
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 #[derive(Clone)]
 struct World {
     shared: Arc<Mutex<Shared>>,
     origin: SimInstant,
+    handle: Handle,
+}
+
+/// The world as the supervisor, a reboot or the clients see it at one
+/// moment: the lock held and the time fixed.
+struct Now<'a> {
+    s: &'a mut Shared,
+    world: &'a World,
+    t: u64,
+}
+
+impl crate::world::Engine for Now<'_> {
+    fn core(&mut self) -> &mut Core {
+        &mut self.s.core
+    }
+
+    fn now(&self) -> u64 {
+        self.t
+    }
+
+    fn powered(&self, unit: UnitName) -> bool {
+        self.s.powered[unit.index()]
+    }
+
+    /// The unit's node restarts: it boots when it runs ([`unit_node`]).
+    fn power_on(&mut self, unit: UnitName) -> Result<(), String> {
+        self.s.powered[unit.index()] = true;
+        self.s.epoch[unit.index()] += 1;
+        if let Some(nodes) = self.s.nodes {
+            self.world.handle.restart(nodes[unit.index()]);
+        }
+        Ok(())
+    }
+
+    fn power_off(&mut self, unit: UnitName) {
+        self.s.powered[unit.index()] = false;
+        self.s.epoch[unit.index()] += 1;
+        self.s.controls[unit.index()] = None;
+        if let Some(nodes) = self.s.nodes {
+            self.world.handle.kill(nodes[unit.index()]);
+        }
+    }
+
+    fn reboot_after(&mut self, unit: UnitName, ms: u64) {
+        let w = self.world.clone();
+        let epoch = self.s.epoch[unit.index()];
+        self.s.tasks.push(tokio::spawn(async move {
+            sleep(Duration::from_millis(ms)).await;
+            let t = w.t();
+            let mut s = w.lock();
+            if s.epoch[unit.index()] == epoch {
+                // Powering on cannot fail here: the node boots when it runs.
+                let _ = crate::world::boot(&mut Now { s: &mut s, world: &w, t }, unit);
+            }
+        }));
+    }
+
+    fn clock_changed(&mut self, unit: UnitName) {
+        send_control(self.s, unit, Control::ClockChanged);
+    }
+
+    fn input(&mut self, unit: UnitName, jobs: Vec<UnitJob>) {
+        let w = self.world.clone();
+        let control = Control::With(Box::new(move |x, now| {
+            for job in jobs {
+                let t = w.t();
+                job(&mut w.lock().core, t, x, now);
+            }
+        }));
+        send_control(self.s, unit, control);
+    }
+
+    fn look(&mut self, unit: UnitName, job: UnitJob) {
+        self.input(unit, vec![job]);
+    }
 }
 
 impl World {
@@ -70,7 +151,7 @@ impl Clock for SimClock {
     }
     fn until(&self, deadline: Instant) -> Duration {
         let t = self.world.t();
-        let at = self.world.lock().core.clocks[self.unit.index()].true_at(t, deadline);
+        let at = self.world.lock().core.true_at(self.unit, t, deadline);
         Duration::from_nanos(at - t)
     }
 }
@@ -85,39 +166,20 @@ impl Hooks for SimHooks {
         let t = self.world.t();
         match input {
             Input::Datagram { link, bytes } if bytes != NETWORK_TRAFFIC => {
-                let must_reject = {
-                    let mut s = self.world.lock();
-                    let corrupted = match s.core.corrupted_in_flight.get_mut(bytes) {
-                        Some(n) => {
-                            *n -= 1;
-                            if *n == 0 {
-                                s.core.corrupted_in_flight.remove(bytes);
-                            }
-                            true
+                let mut s = self.world.lock();
+                let corrupted = match s.corrupted_in_flight.get_mut(bytes) {
+                    Some(n) => {
+                        *n -= 1;
+                        if *n == 0 {
+                            s.corrupted_in_flight.remove(bytes);
                         }
-                        None => false,
-                    };
-                    s.core.on_deliver(t, self.unit, link, bytes, corrupted, false);
-                    s.core.must_reject(link, corrupted, bytes)
-                };
-                if must_reject {
-                    let before = unit.state_digest();
-                    unit.handle_datagram(now, link, bytes);
-                    let after = unit.state_digest();
-                    self.world.lock().core.check_rejected(t, self.unit, bytes, before, after);
-                } else {
-                    unit.handle_datagram(now, link, bytes);
-                }
-            }
-            Input::Timeout => {
-                {
-                    let mut s = self.world.lock();
-                    if s.core.level == RecordLevel::Full {
-                        s.core.record(t, TEvent::Timer { unit: self.unit.to_string(), local_ns: now.0 });
+                        true
                     }
-                }
-                unit.handle_timeout(now);
+                    None => false,
+                };
+                s.core.deliver(t, self.unit, unit, now, link, bytes, corrupted, false);
             }
+            Input::Timeout => self.world.lock().core.timer(t, self.unit, unit, now),
             other => driver::apply(unit, now, other),
         }
     }
@@ -125,13 +187,14 @@ impl Hooks for SimHooks {
     fn route(&mut self, transmit: Transmit) -> Vec<(Duration, Transmit)> {
         let t = self.world.t();
         let mut s = self.world.lock();
+        let s = &mut *s;
         match s.core.on_transmit(t, self.unit, transmit.link, transmit.bytes) {
             Route::Dropped(_) => Vec::new(),
             Route::Deliver(copies) => copies
                 .into_iter()
                 .map(|c| {
                     if c.corrupted {
-                        *s.core.corrupted_in_flight.entry(c.bytes.clone()).or_default() += 1;
+                        *s.corrupted_in_flight.entry(c.bytes.clone()).or_default() += 1;
                     }
                     (Duration::from_nanos(c.delay_ns), Transmit { link: transmit.link, bytes: c.bytes })
                 })
@@ -196,7 +259,7 @@ async fn unit_node(world: World, unit: UnitName) {
 async fn network_node(world: World, interval: Duration) {
     let (interfaces, units) = {
         let s = world.lock();
-        (s.core.interfaces.len(), UnitName::BOTH)
+        (s.core.interface_count(), UnitName::BOTH)
     };
     let Ok(sock) = tokio::net::UdpSocket::bind(SocketAddr::new(NETWORK_IP, BASE_PORT)).await else { return };
     loop {
@@ -206,7 +269,7 @@ async fn network_node(world: World, interval: Duration) {
             for i in 0..interfaces {
                 let up = {
                     let s = world.lock();
-                    s.powered[unit.index()] && s.core.fabric.port(unit, i) == Port::Up
+                    s.powered[unit.index()] && s.core.port(unit, i) == Port::Up
                 };
                 if up {
                     let to = SocketAddr::new(IPS[unit.index()], BASE_PORT + 100 + i as u16);
@@ -217,102 +280,59 @@ async fn network_node(world: World, interval: Duration) {
     }
 }
 
-/// Traffic operations, each run on the unit it names (in its own task).
-fn send_traffic(world: &World, actions: Vec<TrafficAction>) {
-    for unit in UnitName::BOTH {
-        let mine: Vec<TrafficAction> = actions.iter().filter(|a| a.unit == unit).cloned().collect();
-        if mine.is_empty() || !world.lock().powered[unit.index()] {
-            continue;
-        }
-        let w = world.clone();
-        send_control(
-            world,
-            unit,
-            Control::With(Box::new(move |x, now| {
-                for a in mine {
-                    let t = w.t();
-                    w.lock().core.before_traffic(t, unit, x);
-                    let result = x.handle_traffic(now, a.op.clone());
-                    w.lock().core.traffic_done(t, a, x.boot_nonce(), result);
-                }
-            })),
-        );
-    }
-}
-
 /// The clients: the traffic workload's operations when they are due.
 async fn traffic_node(world: World) {
     loop {
-        let Some(at) = world.lock().core.traffic.next_at() else { return };
+        let Some(at) = world.lock().core.traffic_next_at() else { return };
         sleep_until(world.origin + Duration::from_nanos(at)).await;
         let t = world.t();
-        let action = world.lock().core.traffic_tick(t);
-        if let Some(a) = action {
-            send_traffic(&world, vec![a]);
-        }
+        crate::world::workload(&mut Now { s: &mut world.lock(), world: &world, t });
     }
 }
 
-fn send_control(world: &World, unit: UnitName, control: Control) {
-    if let Some(tx) = &world.lock().controls[unit.index()] {
+fn send_control(s: &Shared, unit: UnitName, control: Control) {
+    if let Some(tx) = &s.controls[unit.index()] {
         let _ = tx.send(control);
     }
-}
-
-fn power_down(world: &World, handle: &Handle, nodes: &[NodeId; 2], unit: UnitName, why: &str) {
-    let t = world.t();
-    let mut s = world.lock();
-    if s.powered[unit.index()] {
-        s.powered[unit.index()] = false;
-        s.epoch[unit.index()] += 1;
-        s.controls[unit.index()] = None;
-        handle.kill(nodes[unit.index()]);
-        s.core.on_down(t, unit, why);
-    }
-}
-
-fn power_up(world: &World, handle: &Handle, nodes: &[NodeId; 2], unit: UnitName) {
-    let t = world.t();
-    let mut s = world.lock();
-    if s.powered[unit.index()] {
-        s.core.record(t, TEvent::Note { unit: Some(unit.to_string()), text: "boot ignored: already powered".into() });
-        return;
-    }
-    s.powered[unit.index()] = true;
-    s.epoch[unit.index()] += 1;
-    drop(s);
-    handle.restart(nodes[unit.index()]);
 }
 
 /// Kills the nodes and aborts the tasks of a run when the supervisor ends:
 /// madsim never frees a task still pending when its runtime is dropped, and
 /// each seed leaked about 50 KB (a sweep of 100,000 madsim seeds grew to 5 GB).
 struct Teardown {
-    handle: Handle,
+    world: World,
     nodes: Vec<NodeId>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Teardown {
     fn drop(&mut self) {
-        for task in &self.tasks {
+        let reboots = std::mem::take(&mut self.world.lock().tasks);
+        for task in self.tasks.iter().chain(&reboots) {
             task.abort();
         }
+        let handle = &self.world.handle;
         for node in &self.nodes {
-            self.handle.kill(*node);
+            handle.kill(*node);
         }
     }
 }
 
 async fn supervise(scenario: Scenario, level: RecordLevel, probe: &mut Weak<Mutex<Shared>>) -> Result<Outcome, String> {
     let core = Core::new(scenario.clone(), level, (0, 0))?;
-    let world = World {
-        shared: Arc::new(Mutex::new(Shared { core, powered: [false; 2], epoch: [0; 2], controls: [None, None] })),
-        origin: sim_now(),
+    let shared = Shared {
+        core,
+        powered: [false; 2],
+        epoch: [0; 2],
+        controls: [None, None],
+        corrupted_in_flight: BTreeMap::new(),
+        nodes: None,
+        tasks: Vec::new(),
     };
-    *probe = Arc::downgrade(&world.shared);
     let handle = Handle::current();
-    let mut teardown = Teardown { handle: handle.clone(), nodes: Vec::new(), tasks: Vec::new() };
+    let world = World { shared: Arc::new(Mutex::new(shared)), origin: sim_now(), handle: handle.clone() };
+    *probe = Arc::downgrade(&world.shared);
+    let mut teardown = Teardown { world: world.clone(), nodes: Vec::new(), tasks: Vec::new() };
     let mut nodes = Vec::new();
     for unit in UnitName::BOTH {
         let w = world.clone();
@@ -325,6 +345,7 @@ async fn supervise(scenario: Scenario, level: RecordLevel, probe: &mut Weak<Mute
         nodes.push(node.id());
     }
     let nodes: [NodeId; 2] = [nodes[0], nodes[1]];
+    world.lock().nodes = Some(nodes);
     teardown.nodes.extend(nodes);
     let interval = Duration::from_millis((scenario.pair.interface_polltime_ms / 2).max(1));
     let w = world.clone();
@@ -340,109 +361,26 @@ async fn supervise(scenario: Scenario, level: RecordLevel, probe: &mut Weak<Mute
         let at = world.origin + Duration::from_millis(step.at_ms());
         // Wake regularly so a violation ends the run early.
         while sim_now() < at {
-            if world.lock().core.checkers.violation.is_some() {
+            if world.lock().core.violated() {
                 break;
             }
             sleep_until(at.min(sim_now() + Duration::from_millis(100))).await;
         }
-        if world.lock().core.checkers.violation.is_some() {
+        if world.lock().core.violated() {
             break;
         }
         let t = world.t();
-        let action = world.lock().core.apply_step(t, &step)?;
-        let Some(action) = action else { continue };
-        match action {
-            UnitAction::Boot(u) => power_up(&world, &handle, &nodes, u),
-            UnitAction::PowerOff(u) => power_down(&world, &handle, &nodes, u, "power-off"),
-            UnitAction::Crash { unit, reboot_after_ms } => {
-                power_down(&world, &handle, &nodes, unit, "crash");
-                if let Some(ms) = reboot_after_ms {
-                    let (w, h) = (world.clone(), handle.clone());
-                    let epoch = world.lock().epoch[unit.index()];
-                    teardown.tasks.push(tokio::spawn(async move {
-                        sleep(Duration::from_millis(ms)).await;
-                        if w.lock().epoch[unit.index()] == epoch {
-                            power_up(&w, &h, &nodes, unit);
-                        }
-                    }));
-                }
-            }
-            UnitAction::EraseFlash(u) => world.lock().core.erase_flash(t, u),
-            UnitAction::LinkChange { unit, iface, up } => send_control(&world, unit, Control::LinkChange { iface, up }),
-            UnitAction::ClockChanged(u) => send_control(&world, u, Control::ClockChanged),
-            UnitAction::Command { unit, context, line } => {
-                if world.lock().powered[unit.index()] {
-                    let w = world.clone();
-                    send_control(
-                        &world,
-                        unit,
-                        Control::With(Box::new(move |x, now| {
-                            let result = super::run_command(x, now, &context, &line);
-                            let t = w.t();
-                            w.lock().core.on_command(t, unit, &context, &line, result);
-                        })),
-                    );
-                } else {
-                    world.lock().core.on_command(t, unit, &context, &line, Err("the unit is powered off".into()));
-                }
-            }
-            UnitAction::Show { unit, command } => {
-                let w = world.clone();
-                if world.lock().powered[unit.index()] {
-                    send_control(
-                        &world,
-                        unit,
-                        Control::With(Box::new(move |x, now| {
-                            let output = super::run_show(x, now, &command);
-                            let t = w.t();
-                            let mut s = w.lock();
-                            s.core.record(
-                                t,
-                                TEvent::Show {
-                                    unit: unit.to_string(),
-                                    command: command.clone(),
-                                    output: output.clone(),
-                                },
-                            );
-                            s.core.shows.push((t, unit, command, output));
-                        })),
-                    );
-                }
-            }
-            UnitAction::Expect(e) => {
-                let carrier = world.lock().core.expect_carrier(&e);
-                match carrier {
-                    Some((unit, context)) if world.lock().powered[unit.index()] => {
-                        let w = world.clone();
-                        send_control(
-                            &world,
-                            unit,
-                            Control::With(Box::new(move |x, _now| {
-                                let ids = super::connection_ids(x, &context);
-                                let t = w.t();
-                                w.lock().core.check_expect_with(t, &e, Some((unit, ids)));
-                            })),
-                        );
-                    }
-                    _ => world.lock().core.check_expect_with(t, &e, None),
-                }
-            }
-            UnitAction::Connect(actions) => send_traffic(&world, actions),
-        }
+        crate::world::apply(&mut Now { s: &mut world.lock(), world: &world, t }, &step)?;
     }
-    while sim_now() < end && world.lock().core.checkers.violation.is_none() {
+    while sim_now() < end && !world.lock().core.violated() {
         sleep_until(end.min(sim_now() + Duration::from_millis(100))).await;
     }
     let t = world.t();
-    for unit in UnitName::BOTH {
-        send_control(&world, unit, Control::Shutdown);
-    }
     let mut s = world.lock();
-    let view = s.core.view(t);
-    let clean = s.core.fabric.is_clean(t);
-    s.core.checkers.finish(t, &view, clean);
-    let core = std::mem::replace(&mut s.core, Core::new(scenario, RecordLevel::NoFrames, (0, 0))?);
-    Ok(super::finish(core, t))
+    for unit in UnitName::BOTH {
+        send_control(&s, unit, Control::Shutdown);
+    }
+    Ok(s.core.finish(t))
 }
 
 /// Plays a scenario on the madsim world (one runtime, seeded with the scenario's seed).

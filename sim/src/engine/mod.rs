@@ -115,39 +115,3 @@ pub fn connection_ids(unit: &fover_protocol::Unit, context: &str) -> std::collec
         })
         .collect()
 }
-
-/// Ends a run: the verdict record and the outcome.
-pub(crate) fn finish(mut core: crate::world::Core, now: u64) -> Outcome {
-    core.traffic.finish();
-    let counters = std::mem::take(&mut core.traffic.counters);
-    for (k, v) in counters {
-        *core.checkers.coverage.counters.entry(k).or_default() += v;
-    }
-    let violation = core.checkers.violation.clone();
-    let verdict = violation.as_ref().map_or(Verdict::Pass, |v| v.verdict);
-    if let Some(v) = &violation {
-        core.record(
-            v.t_ns,
-            fover_traces::Event::Violation { property: v.property.clone(), message: v.message.clone() },
-        );
-    }
-    core.record(
-        now,
-        fover_traces::Event::Verdict {
-            verdict: verdict.as_str().into(),
-            property: violation.as_ref().map(|v| v.property.clone()),
-            message: violation.as_ref().map(|v| v.message.clone()),
-        },
-    );
-    Outcome {
-        verdict,
-        violation,
-        coverage: core.checkers.coverage.clone(),
-        expectations: core.expectations.clone(),
-        sim_ns: now,
-        frames: core.frames_sent,
-        inputs: core.inputs,
-        shows: core.shows.iter().map(|(t, u, c, o)| (*t, u.to_string(), c.clone(), o.clone())).collect(),
-        records: std::mem::take(&mut core.records),
-    }
-}

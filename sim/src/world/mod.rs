@@ -1,23 +1,29 @@
 //! The runtime-free part of a simulated world: the run as data, the fabric,
 //! the per-unit clocks, the recorder and the checkers. Both engines (the fast
 //! event queue and the madsim world) own a [`Core`] and call it for every
-//! step, frame and unit output; only the wiring of units differs.
+//! step ([`apply`], over the [`Engine`] each implements), frame, timer and
+//! unit output; only the wiring of units differs.
 
-use crate::checker::connections::Survival;
-use crate::checker::{Checkers, Obs, UnitView, View, Violation, property};
+mod expect;
+mod step;
+
+pub use step::{Engine, UnitJob, apply, boot, traffic, workload};
+
+use crate::checker::{Checkers, Obs, UnitView, Verdict, View};
 use crate::clock::ClockModel;
+use crate::engine::Outcome;
 use crate::fabric::{self, Fabric, LinkIdx, MS, Port, Route};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
-use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
-use crate::workload::{Answer, Traffic, TrafficAction};
+use crate::schedule::{Expect, Step, UnitName};
+use crate::workload::{Traffic, TrafficAction};
 use fover_protocol::flash::Flash;
 use fover_protocol::running::RunningConfig;
 use fover_protocol::unit::{Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit, default_running_config};
-use fover_protocol::wire::{self, Group, GroupState};
+use fover_protocol::wire::{self, Group};
 use fover_protocol::{Instant, UnitConfig};
 use fover_traces::{Event as TEvent, Record};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Bytes that stand for other hosts' traffic on a data interface (no fover magic).
 pub const NETWORK_TRAFFIC: &[u8] = b"\x00\x00network-traffic";
@@ -36,9 +42,9 @@ pub enum RecordLevel {
     Off,
 }
 
-/// What an engine must do for a step the core cannot apply alone.
+/// What a step asks of the units, applied through the engine ([`step::apply`]).
 #[derive(Clone, Debug, PartialEq)]
-pub enum UnitAction {
+enum UnitAction {
     Boot(UnitName),
     PowerOff(UnitName),
     Crash {
@@ -140,48 +146,44 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
 
 /// The runtime-free world.
 pub struct Core {
-    pub scenario: Scenario,
-    pub configs: [UnitConfig; 2],
+    scenario: Scenario,
+    configs: [UnitConfig; 2],
     /// Each unit's [`default_running_config`] for the settings it was built from.
     default_running: [Option<(UnitConfig, RunningConfig)>; 2],
-    pub interfaces: Vec<String>,
-    pub fabric: Fabric,
-    pub clocks: [ClockModel; 2],
-    pub checkers: Checkers,
-    pub records: Vec<Record>,
-    pub level: RecordLevel,
+    interfaces: Vec<String>,
+    fabric: Fabric,
+    clocks: [ClockModel; 2],
+    checkers: Checkers,
+    records: Vec<Record>,
+    level: RecordLevel,
     /// Boot nonces, traffic jitter: everything random that is not the fabric's.
-    pub rng: Rng,
-    pub views: [UnitView; 2],
-    pub expectations: Vec<ExpectResult>,
+    rng: Rng,
+    views: [UnitView; 2],
+    expectations: Vec<ExpectResult>,
     /// Syslog ids each unit logged, with the first time.
-    pub syslog_seen: [BTreeMap<u32, u64>; 2],
-    pub frames_sent: u64,
-    pub inputs: u64,
+    syslog_seen: [BTreeMap<u32, u64>; 2],
+    frames_sent: u64,
+    inputs: u64,
     /// Output of `show` steps, in order.
-    pub shows: Vec<(u64, UnitName, String, String)>,
-    /// Corrupted copies in flight (madsim engine: the receiver cannot be told directly).
-    pub corrupted_in_flight: BTreeMap<Vec<u8>, u32>,
+    shows: Vec<(u64, UnitName, String, String)>,
     /// Why each unit last went down (`power-off`, `crash`); `None` while up or before its first boot.
-    pub down_why: [Option<String>; 2],
+    down_why: [Option<String>; 2],
     /// Each unit's flash as last written: it survives power cycles.
-    pub flashes: [Flash; 2],
+    flashes: [Flash; 2],
     /// ROMMON `ERASE` requested: done before the unit's next boot.
-    pub erase_pending: [bool; 2],
+    erase_pending: [bool; 2],
     /// Each unit's running config as of its last change (for `expect` steps).
-    pub running: [Option<RunningConfig>; 2],
+    running: [Option<RunningConfig>; 2],
     /// Why each unit refused to pair with its mate, since its last boot.
-    pub pairing_refusal: [Option<String>; 2],
-    /// The clients and their connections (section 8).
-    pub traffic: Traffic,
-    /// Property 9: where each group's traffic goes, and what a failover kept.
-    pub survival: Survival,
+    pairing_refusal: [Option<String>; 2],
+    /// The clients, their connections and where their traffic goes (section 8).
+    traffic: Traffic,
     /// [`Unit::state_version`] of each unit when its invariants were last
     /// checked (`None`: not since its last boot).
-    pub checked_version: [Option<u64>; 2],
+    checked_version: [Option<u64>; 2],
     /// [`Unit::observed_version`] of each unit when its view was last taken
     /// (`None`: not since its last boot).
-    pub viewed_version: [Option<u64>; 2],
+    viewed_version: [Option<u64>; 2],
 }
 
 impl Core {
@@ -215,11 +217,10 @@ impl Core {
         let contexts = configs[0].contexts.iter().map(|c| (c.name.clone(), c.group)).collect();
         let traffic = Traffic::new(scenario.traffic.clone(), scenario.seed, contexts);
         let stateful = configs.iter().all(|c| c.state_link != fover_protocol::config::StateLink::None);
-        let survival = Survival::new(stateful, [0, 1].map(|g| configs[0].groups[g].replication_http));
+        let replication_http = [0, 1].map(|g| configs[0].groups[g].replication_http);
         Ok(Core {
             traffic,
-            survival,
-            checkers: Checkers::new(timing),
+            checkers: Checkers::new(timing, stateful, replication_http),
             scenario,
             configs,
             default_running: [None, None],
@@ -235,7 +236,6 @@ impl Core {
             frames_sent: 0,
             inputs: 0,
             shows: Vec::new(),
-            corrupted_in_flight: BTreeMap::new(),
             down_why: [None, None],
             flashes,
             erase_pending: [false; 2],
@@ -253,7 +253,71 @@ impl Core {
         self.records.push(Record { t_ns, event });
     }
 
-    pub fn view(&self, t_ns: u64) -> View {
+    /// Whether a checker found a violation (the run ends).
+    pub fn violated(&self) -> bool {
+        self.checkers.violation().is_some()
+    }
+
+    /// The true time at which a unit's clock reads `deadline`, from `t_ns` on.
+    pub fn true_at(&self, unit: UnitName, t_ns: u64, deadline: Instant) -> u64 {
+        self.clocks[unit.index()].true_at(t_ns, deadline)
+    }
+
+    /// The state of a unit's data interface port.
+    pub fn port(&self, unit: UnitName, iface: usize) -> Port {
+        self.fabric.port(unit, iface)
+    }
+
+    /// How many data interfaces each unit has.
+    pub fn interface_count(&self) -> usize {
+        self.interfaces.len()
+    }
+
+    /// The world's randomness, for an engine's own draws (the other hosts' traffic).
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+
+    /// When the workload's next background operation is due ([`step::workload`]), if any.
+    pub fn traffic_next_at(&self) -> Option<u64> {
+        self.traffic.next_at()
+    }
+
+    /// Ends a run at `t_ns`: the end-of-run checks, the verdict record and the outcome.
+    pub fn finish(&mut self, t_ns: u64) -> Outcome {
+        let view = self.view(t_ns);
+        let clean = self.fabric.is_clean(t_ns);
+        self.checkers.finish(t_ns, &view, clean);
+        for (k, v) in self.traffic.take_counters() {
+            *self.checkers.coverage.counters.entry(k).or_default() += v;
+        }
+        let violation = self.checkers.violation().cloned();
+        let verdict = violation.as_ref().map_or(Verdict::Pass, |v| v.verdict);
+        if let Some(v) = &violation {
+            self.record(v.t_ns, TEvent::Violation { property: v.property.clone(), message: v.message.clone() });
+        }
+        self.record(
+            t_ns,
+            TEvent::Verdict {
+                verdict: verdict.as_str().into(),
+                property: violation.as_ref().map(|v| v.property.clone()),
+                message: violation.as_ref().map(|v| v.message.clone()),
+            },
+        );
+        Outcome {
+            verdict,
+            violation,
+            coverage: self.checkers.coverage.clone(),
+            expectations: std::mem::take(&mut self.expectations),
+            sim_ns: t_ns,
+            frames: self.frames_sent,
+            inputs: self.inputs,
+            shows: std::mem::take(&mut self.shows).into_iter().map(|(t, u, c, o)| (t, u.to_string(), c, o)).collect(),
+            records: std::mem::take(&mut self.records),
+        }
+    }
+
+    fn view(&self, t_ns: u64) -> View {
         View { units: self.views.clone(), path: self.fabric.path_state(t_ns, self.delay_limit_ns()) }
     }
 
@@ -262,7 +326,7 @@ impl Core {
     }
 
     /// An observation for the checkers, judged against the current view.
-    pub fn observe(&mut self, t_ns: u64, obs: Obs) {
+    fn observe(&mut self, t_ns: u64, obs: Obs) {
         if self.level == RecordLevel::Off {
             return;
         }
@@ -320,7 +384,8 @@ impl Core {
         self.viewed_version[unit.index()] = None;
         self.record(t_ns, TEvent::Boot { unit: unit.to_string(), boot_nonce, local_ns });
         self.observe(t_ns, Obs::Boot { unit });
-        self.survival.on_boot(unit, boot_nonce);
+        self.traffic.on_boot(unit, boot_nonce);
+        self.checkers.on_boot(unit, boot_nonce);
     }
 
     /// Records a unit going down.
@@ -331,7 +396,7 @@ impl Core {
         self.views[unit.index()] = UnitView::off();
         self.checked_version[unit.index()] = None;
         self.viewed_version[unit.index()] = None;
-        self.survival.on_down(unit);
+        self.traffic.on_down(unit);
         self.checkers.after_input(t_ns, &self.view(t_ns));
     }
 
@@ -396,8 +461,9 @@ impl Core {
     pub fn after_input(&mut self, t_ns: u64, unit_name: UnitName, unit: &Unit) {
         self.inputs += 1;
         let judge = self.level != RecordLevel::Off;
-        let v = self.survival.after_input(t_ns, unit_name, unit, &mut self.traffic, &mut self.checkers.coverage, judge);
-        self.survival_found(v);
+        self.traffic.after_input(t_ns, unit_name, unit);
+        self.checkers.connections_after_input(t_ns, unit_name, unit, &self.traffic, judge);
+        self.record_connection_notes();
         if self.level == RecordLevel::Off {
             return;
         }
@@ -448,7 +514,7 @@ impl Core {
     }
 
     /// A frame is about to reach a unit.
-    pub fn on_deliver(&mut self, t_ns: u64, to: UnitName, link: Link, bytes: &[u8], corrupted: bool, duplicate: bool) {
+    fn on_deliver(&mut self, t_ns: u64, to: UnitName, link: Link, bytes: &[u8], corrupted: bool, duplicate: bool) {
         if self.level == RecordLevel::Full {
             let event = TEvent::Delivered {
                 unit: to.to_string(),
@@ -465,7 +531,7 @@ impl Core {
     /// corrupted it, or the units' keys differ. Bytes that no longer start with
     /// the wire magic are not a failover message at all: on a data interface
     /// they are traffic like any other host's (and count as activity).
-    pub fn must_reject(&self, link: Link, corrupted: bool, bytes: &[u8]) -> bool {
+    fn must_reject(&self, link: Link, corrupted: bool, bytes: &[u8]) -> bool {
         let fover_frame = bytes.get(..2) == Some(&wire::MAGIC.to_be_bytes()[..]);
         if matches!(link, Link::Data(_)) && !fover_frame {
             return false;
@@ -474,7 +540,7 @@ impl Core {
     }
 
     /// The digest check around a frame that must be rejected.
-    pub fn check_rejected(&mut self, t_ns: u64, to: UnitName, bytes: &[u8], before: u64, after: u64) {
+    fn check_rejected(&mut self, t_ns: u64, to: UnitName, bytes: &[u8], before: u64, after: u64) {
         if before != after {
             let msg = msg_kind(bytes).to_owned();
             self.record(
@@ -486,7 +552,7 @@ impl Core {
     }
 
     /// Applies a step: fabric and clock steps here, the rest returned for the engine.
-    pub fn apply_step(&mut self, t_ns: u64, step: &Step) -> Result<Option<UnitAction>, String> {
+    fn apply_step(&mut self, t_ns: u64, step: &Step) -> Result<Option<UnitAction>, String> {
         let until = |u: &Option<u64>| u.map(|ms| ms * MS);
         if let Ok(v) = serde_json::to_value(step) {
             self.record(t_ns, TEvent::Step { step: v });
@@ -555,7 +621,7 @@ impl Core {
     }
 
     /// Records a command and its answer; failover commands go to the checkers.
-    pub fn on_command(&mut self, t_ns: u64, unit: UnitName, context: &str, line: &str, result: Result<String, String>) {
+    fn on_command(&mut self, t_ns: u64, unit: UnitName, context: &str, line: &str, result: Result<String, String>) {
         if let Ok(Some(cmd)) = fover_protocol::cli::parse_failover_command(line) {
             use fover_protocol::unit::Command as C;
             let group = match cmd {
@@ -577,27 +643,21 @@ impl Core {
         );
     }
 
-    /// Notes and a violation from the property-9 checker.
-    fn survival_found(&mut self, v: Option<Violation>) {
-        for (t, text) in std::mem::take(&mut self.survival.notes) {
+    /// The notes of the property-9 checker's judgements, into the trace.
+    fn record_connection_notes(&mut self) {
+        for (t, text) in self.checkers.connections.take_notes() {
             self.record(t, TEvent::Note { unit: None, text });
-        }
-        if let Some(v) = v {
-            if self.checkers.violation.is_none() && self.level != RecordLevel::Off {
-                self.checkers.violation = Some(v);
-            }
         }
     }
 
     /// The background traffic operation due now, if any (see [`Traffic::next_at`]).
-    pub fn traffic_tick(&mut self, t_ns: u64) -> Option<TrafficAction> {
-        let survival = &self.survival;
-        self.traffic.tick(t_ns, |g| survival.carrier(g))
+    fn traffic_tick(&mut self, t_ns: u64) -> Option<TrafficAction> {
+        self.traffic.tick(t_ns)
     }
 
     /// The operations of a `connect` step (none when no unit is active for the context).
-    pub fn connect(&mut self, t_ns: u64, context: &str, count: u32) -> Vec<TrafficAction> {
-        let carrier = self.traffic.group_of(context).and_then(|g| self.survival.carrier(g));
+    fn connect(&mut self, t_ns: u64, context: &str, count: u32) -> Vec<TrafficAction> {
+        let carrier = self.traffic.group_of(context).and_then(|g| self.traffic.carrier(g));
         let Some(to) = carrier else {
             self.record(
                 t_ns,
@@ -609,14 +669,14 @@ impl Core {
     }
 
     /// Right before a traffic operation reaches a unit.
-    pub fn before_traffic(&mut self, t_ns: u64, name: UnitName, unit: &Unit) {
+    fn before_traffic(&mut self, t_ns: u64, name: UnitName, unit: &Unit) {
         let judge = self.level != RecordLevel::Off;
-        let v = self.survival.judge_due(t_ns, name, unit, &mut self.traffic, &mut self.checkers.coverage, judge);
-        self.survival_found(v);
+        self.checkers.before_traffic(t_ns, name, unit, &self.traffic, judge);
+        self.record_connection_notes();
     }
 
     /// A unit's answer to a traffic operation (`boot`: the boot that answered).
-    pub fn traffic_done(
+    fn traffic_done(
         &mut self,
         t_ns: u64,
         action: TrafficAction,
@@ -628,7 +688,7 @@ impl Core {
         }
         let unit = action.unit;
         let carrier_now =
-            self.traffic.group_of(&action.conn.0).and_then(|g| self.survival.carrier(g)) == Some((unit, boot));
+            self.traffic.group_of(&action.conn.0).and_then(|g| self.traffic.carrier(g)) == Some((unit, boot));
         if self.level == RecordLevel::Full {
             let what = match &result {
                 Ok(()) => "ok".to_owned(),
@@ -637,303 +697,9 @@ impl Core {
             let text = format!("traffic {:?} {}#{}: {what}", action.kind, action.conn.0, action.conn.1).to_lowercase();
             self.record(t_ns, TEvent::UnitEvent { unit: unit.to_string(), text });
         }
-        if let Answer::Vanished(c) = self.traffic.done(t_ns, action, result, carrier_now) {
-            let v = Survival::vanished(t_ns, &c, unit);
-            self.survival_found(Some(v));
-        }
-    }
-
-    /// The unit whose connections an expectation needs (`connections_survived`):
-    /// the unit active for the context's group, and the context.
-    pub fn expect_carrier(&self, e: &Expect) -> Option<(UnitName, String)> {
-        e.connections_survived?;
-        let context = e.context.clone()?;
-        let g = self.traffic.group_of(&context)?;
-        self.survival.carrier(g).map(|(u, _)| (u, context))
-    }
-
-    /// Checks an expectation of a scenario file against the current state.
-    pub fn check_expect(&mut self, t_ns: u64, e: &Expect) {
-        self.check_expect_with(t_ns, e, None)
-    }
-
-    /// Checks an expectation; `known`: the connection ids of its context that
-    /// the unit of [`Core::expect_carrier`] holds.
-    pub fn check_expect_with(&mut self, t_ns: u64, e: &Expect, known: Option<(UnitName, BTreeSet<u64>)>) {
-        let mut failures = Vec::new();
-        let mut observed = Vec::new();
-        let mut described = Vec::new();
-        let units = UnitName::BOTH;
-        if let Some(gid) = e.group {
-            let Some(group) = Group::from_code(gid) else {
-                failures.push(format!("group {gid} does not exist"));
-                return self.push_expect(t_ns, e, failures, observed, described);
-            };
-            let g = group.index();
-            let states: Vec<GroupState> = self.views.iter().map(|v| v.states[g]).collect();
-            let powered: Vec<bool> = self.views.iter().map(|v| v.powered).collect();
-            let show = |u: usize| if powered[u] { states[u].as_str() } else { "powered off" };
-            observed.push(format!("group {gid}: primary {}, secondary {}", show(0), show(1)));
-            if let Some(active) = e.active {
-                described.push(format!("group {gid} active on {active:?}").to_lowercase());
-                let on: Vec<bool> = self.views.iter().map(|v| v.active(group)).collect();
-                let got = match (on[0], on[1]) {
-                    (true, true) => ActiveOn::Both,
-                    (true, false) => ActiveOn::Primary,
-                    (false, true) => ActiveOn::Secondary,
-                    (false, false) => ActiveOn::None,
-                };
-                if got != active {
-                    failures.push(format!("expected group {gid} active on {active:?}, got {got:?}").to_lowercase());
-                }
-            }
-            if let Some(st) = &e.state {
-                for (u, want) in [(0, st.primary), (1, st.secondary)] {
-                    if let Some(want) = want {
-                        described.push(format!("group {gid} {} on the {}", want, units[u]));
-                        if !powered[u] || states[u] != want {
-                            failures.push(format!("expected group {gid} {want} on the {}, got {}", units[u], show(u)));
-                        }
-                    }
-                }
-            }
-        } else if e.active.is_some() || e.state.is_some() {
-            failures.push("`active` and `state` need `group`".into());
-        }
-        if let Some(f) = e.failover {
-            let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
-            for u in targets {
-                let on = self.views[u.index()].failover_on;
-                described.push(format!("failover {f:?} on the {u}").to_lowercase());
-                observed.push(format!("failover {} on the {u}", if on { "on" } else { "off" }));
-                if on != (f == OnOff::On) {
-                    failures.push(format!("expected failover {f:?} on the {u}").to_lowercase());
-                }
-            }
-        }
-        if let Some(want) = e.powered {
-            let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
-            let word = |on: bool| if on { "powered" } else { "powered off" };
-            for u in targets {
-                let on = self.views[u.index()].powered;
-                // Why it is off tells a power-off apart from a unit that never booted.
-                let now = match (&self.down_why[u.index()], on) {
-                    (_, true) => word(true).to_owned(),
-                    (Some(why), false) => format!("powered off ({why})"),
-                    (None, false) => "powered off (never booted)".to_owned(),
-                };
-                described.push(format!("the {u} {}", word(want)));
-                observed.push(format!("the {u} {now}"));
-                if on != want {
-                    failures.push(format!("expected the {u} {}, it is {now}", word(want)));
-                }
-            }
-        }
-        if let Some(id) = e.syslog {
-            let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
-            for u in targets {
-                described.push(format!("syslog {id} logged on the {u}"));
-                let seen = self.syslog_seen[u.index()].get(&id).is_some_and(|&at| at <= t_ns);
-                observed.push(format!("syslog {id} on the {u}: {}", if seen { "logged" } else { "not logged" }));
-                if !seen {
-                    failures.push(format!("syslog {id} was not logged on the {u}"));
-                }
-            }
-        }
-        self.check_expect_config(e, &mut failures, &mut observed, &mut described);
-        if e.pairing.is_some() || e.reason.is_some() {
-            self.check_expect_pairing(e, &mut failures, &mut observed, &mut described);
-        }
-        if let Some(want) = e.connections_survived {
-            self.check_expect_connections(e, want, known, &mut failures, &mut observed, &mut described);
-        }
-        self.push_expect(t_ns, e, failures, observed, described);
-    }
-
-    /// `connections_survived`: every connection opened in the context and not
-    /// closed is known to the unit active for the context's group (none was
-    /// lost at a failover).
-    fn check_expect_connections(
-        &self,
-        e: &Expect,
-        want: bool,
-        known: Option<(UnitName, BTreeSet<u64>)>,
-        failures: &mut Vec<String>,
-        observed: &mut Vec<String>,
-        described: &mut Vec<String>,
-    ) {
-        let Some(context) = e.context.as_deref() else {
-            failures.push("`connections_survived` needs `context`".into());
-            return;
-        };
-        described.push(format!("connections in {context} {}", if want { "survived" } else { "did not all survive" }));
-        let (open, lost) = self.traffic.in_context(context);
-        let total = open.len() as u64 + lost;
-        if total == 0 {
-            failures.push(format!("no connection was opened in {context} (and left open): nothing to survive"));
-            return;
-        }
-        let got = match known {
-            None => {
-                observed.push(format!("{total} connections in {context}; no unit is active for its group"));
-                false
-            }
-            Some((unit, ids)) => {
-                let held = open.iter().filter(|c| ids.contains(&c.id)).count() as u64;
-                let reset = if lost == 0 { String::new() } else { format!(" ({lost} found reset by their clients)") };
-                observed.push(format!(
-                    "{total} connections in {context}: {held} known on the {unit} (active), {} not{reset}",
-                    total - held
-                ));
-                held == total
-            }
-        };
-        if got != want {
-            failures.push(format!(
-                "expected the connections in {context} to {}survive: {}",
-                if want { "" } else { "not all " },
-                observed.last().map(String::as_str).unwrap_or("")
-            ));
-        }
-    }
-
-    /// `pairing = "refused" | "ok"` and `reason` (a word the refusal names):
-    /// of `unit`, or of either unit when none is named.
-    fn check_expect_pairing(
-        &self,
-        e: &Expect,
-        failures: &mut Vec<String>,
-        observed: &mut Vec<String>,
-        described: &mut Vec<String>,
-    ) {
-        let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(UnitName::BOTH.to_vec());
-        let refusals: Vec<(UnitName, &str)> = targets
-            .iter()
-            .filter(|u| self.views[u.index()].pairing_refused)
-            .filter_map(|u| self.pairing_refusal[u.index()].as_deref().map(|r| (*u, r)))
-            .collect();
-        for (u, r) in &refusals {
-            observed.push(format!("the {u} refused to pair: {r}"));
-        }
-        if refusals.is_empty() {
-            observed.push("no refusal to pair".into());
-        }
-        match e.pairing.as_deref() {
-            Some("refused") => {
-                described.push("pairing refused".into());
-                if refusals.is_empty() {
-                    failures.push("expected a refusal to pair, and there is none".into());
-                }
-            }
-            Some("ok") => {
-                described.push("pairing accepted".into());
-                if !refusals.is_empty() {
-                    failures.push("expected the units to pair, and pairing was refused".into());
-                }
-            }
-            Some(other) => failures.push(format!("pairing = {other:?}: expected \"refused\" or \"ok\"")),
-            None => {}
-        }
-        if let Some(word) = &e.reason {
-            described.push(format!("the refusal names {word:?}"));
-            let named = refusals.iter().any(|(_, r)| r.to_lowercase().contains(&word.to_lowercase()));
-            if !named {
-                failures.push(format!("no refusal to pair names {word:?}"));
-            }
-        }
-    }
-
-    /// The configuration keys of an `expect` step.
-    fn check_expect_config(
-        &self,
-        e: &Expect,
-        failures: &mut Vec<String>,
-        observed: &mut Vec<String>,
-        described: &mut Vec<String>,
-    ) {
-        let units = UnitName::BOTH;
-        let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
-        let space = match e.context.as_deref() {
-            None | Some("system") => wire::Space::System,
-            Some(c) => wire::Space::Context(c.to_owned()),
-        };
-        for (line, want) in [(&e.config_has, true), (&e.config_lacks, false)] {
-            let Some(line) = line else { continue };
-            for u in &targets {
-                let verb = if want { "has" } else { "lacks" };
-                described.push(format!("the {u}'s running config of {space} {verb} {line:?}"));
-                let Some(running) = self.running[u.index()].as_ref().filter(|_| self.views[u.index()].powered) else {
-                    failures.push(format!("the {u} is powered off: its running config cannot be read"));
-                    continue;
-                };
-                let text = running.render(&space).unwrap_or_default();
-                let has = text.lines().any(|l| l.trim() == line.trim());
-                observed.push(format!("the {u}'s running config of {space} {} it", if has { "has" } else { "lacks" }));
-                if has != want {
-                    failures.push(format!(
-                        "expected the {u}'s running config of {space} to {} {line:?}",
-                        if want { "have" } else { "lack" }
-                    ));
-                }
-            }
-        }
-        if let Some(want) = e.config_in_sync {
-            described.push(format!("running configs {}in sync", if want { "" } else { "not " }));
-            let [p, s] = &self.views;
-            if !(p.powered && s.powered) {
-                failures.push("config_in_sync needs both units powered".into());
-            } else {
-                let same = p.config_digest == s.config_digest;
-                observed.push(format!(
-                    "running configs {} (digest {:08x} on the primary, {:08x} on the secondary)",
-                    if same { "equal" } else { "differ" },
-                    p.config_digest,
-                    s.config_digest
-                ));
-                if same != want {
-                    failures.push(format!("expected the running configs {}", if want { "equal" } else { "to differ" }));
-                }
-            }
-        }
-        if let Some(want) = e.saved_config_in_sync {
-            described.push(format!("saved configs {}in sync", if want { "" } else { "not " }));
-            let saved = |u: usize| self.flashes[u].boot().map_err(|err| err.to_string());
-            match (saved(0), saved(1)) {
-                (Ok(p), Ok(s)) => {
-                    let same = p.eq_ignoring_bootstrap(&s);
-                    observed.push(format!("saved configs {}", if same { "equal" } else { "differ" }));
-                    if same != want {
-                        failures
-                            .push(format!("expected the saved configs {}", if want { "equal" } else { "to differ" }));
-                    }
-                }
-                (Err(err), _) | (_, Err(err)) => failures.push(format!("a saved config does not load: {err}")),
-            }
-        }
-    }
-
-    fn push_expect(
-        &mut self,
-        t_ns: u64,
-        e: &Expect,
-        failures: Vec<String>,
-        observed: Vec<String>,
-        described: Vec<String>,
-    ) {
-        let pass = failures.is_empty();
-        let description = if described.is_empty() { "expectation".into() } else { described.join(", ") };
-        let observed = if pass { observed.join("; ") } else { failures.join("; ") };
-        let step = serde_json::to_value(Step::Expect(e.clone())).unwrap_or_default();
-        self.record(t_ns, TEvent::Expect { step, pass, observed: observed.clone() });
-        if !pass && self.checkers.violation.is_none() {
-            self.checkers.violation = Some(Violation {
-                verdict: crate::checker::Verdict::Safety,
-                property: property::EXPECT.into(),
-                t_ns,
-                message: format!("at {} ms: {description}: {observed}", e.at_ms),
-            });
-        }
-        self.expectations.push(ExpectResult { at_ms: e.at_ms, description, pass, observed });
+        let judge = self.level != RecordLevel::Off;
+        let answer = self.traffic.done(action, result, carrier_now);
+        self.checkers.traffic_answer(t_ns, unit, boot, answer, judge);
     }
 }
 
