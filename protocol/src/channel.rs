@@ -86,7 +86,8 @@ use crate::constants::{
     CHANNEL_RTO_MS_INITIAL, CHANNEL_RTO_MS_MAX, CHANNEL_RTO_MS_MIN, CHANNEL_SEND_WINDOW,
 };
 use crate::time::Instant;
-use crate::wire::{self, Ack, Control, Frame, Message, Role};
+use crate::types::Role;
+use crate::wire::{self, Ack, Control, Frame, Message};
 use core::time::Duration;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -686,7 +687,8 @@ fn check_encodable(body: Control) -> (Control, Result<(), String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{ConfigLine, Group, RoleRequestKind, Space};
+    use crate::types::{Group, Space};
+    use crate::wire::{ConfigLine, RoleRequestKind};
 
     const A: u64 = 0xA11CE;
     const B: u64 = 0xB0B;

@@ -7,12 +7,13 @@ mod common;
 
 use common::*;
 use core::time::Duration;
-use fover_protocol::config::{StateLink, UnitConfig};
+use fover_protocol::config::settings::{StateLink, UnitConfig};
+use fover_protocol::connections::{Entry, LocalObject, ObjectType, TrafficError, TrafficOp};
 use fover_protocol::constants::STATE_HOSTS_PER_CONTEXT_MAX;
-use fover_protocol::stateful::{Entry, LocalObject, ObjectType, TrafficError, TrafficOp};
 use fover_protocol::testing::Pair;
+use fover_protocol::types::{GroupState, Role};
 use fover_protocol::unit::{Event, Link};
-use fover_protocol::wire::{ConnProtocol, GroupState, Kind, Role, StateObject};
+use fover_protocol::wire::{ConnProtocol, Kind, StateObject};
 
 fn shared(c: &mut UnitConfig) {
     c.state_link = StateLink::SharedWithFailover;

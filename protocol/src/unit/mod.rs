@@ -64,16 +64,14 @@ pub use group::{HistoryEntry, Reason};
 pub use stateful::ReplicationMark;
 pub use timer::Timer;
 
-use crate::auth::{self, AuthError, Opened, Session};
-use crate::config::{ConfigError, UnitConfig};
+use crate::config::flash::Flash;
+use crate::config::settings::{ConfigError, UnitConfig};
 use crate::constants::*;
-use crate::flash::Flash;
 use crate::planted::{self, PlantedBug};
 use crate::time::Instant;
-use crate::wire::{
-    self, Control, Frame, Group, GroupHealth, GroupState, InterfaceHealth, InterfaceStatus, LanTest, Message, Role,
-    Space, UnitHello,
-};
+use crate::types::{Group, GroupState, InterfaceStatus, Role, Space};
+use crate::wire::auth::{self, AuthError, Opened, Session};
+use crate::wire::{self, Control, Frame, GroupHealth, InterfaceHealth, LanTest, Message, UnitHello};
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::time::Duration;
@@ -134,7 +132,7 @@ pub enum GroupOption {
     Preferred(Role),
     /// `preempt [delay]` (`Some`) or `no preempt` (`None`).
     Preempt(Option<Duration>),
-    InterfacePolicy(crate::config::InterfacePolicy),
+    InterfacePolicy(crate::config::settings::InterfacePolicy),
     /// `polltime interface [msec] N holdtime M`.
     InterfacePolltime {
         polltime: Duration,
@@ -381,7 +379,7 @@ impl Unit {
         flash: Flash,
         boot_nonce: u64,
         now: Instant,
-        default: Option<&crate::running::RunningConfig>,
+        default: Option<&crate::config::running::RunningConfig>,
     ) -> Result<Unit, ConfigError> {
         config.validate()?;
         let serial = config.device().serial;
@@ -1565,7 +1563,7 @@ fn is_failover_frame(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == wire::MAGIC
 }
 
-use crate::stateful::StateHasher;
+use crate::connections::StateHasher;
 
 /// Drains a unit after an input, as the drain contract requires: every frame
 /// to `transmit`, every event to `event`; returns the next deadline.

@@ -30,8 +30,9 @@ use super::{Coverage, Verdict, Violation, property, sometimes};
 use crate::schedule::UnitName;
 use crate::workload::{Conn, DropReason, Seen, Traffic, counter};
 use fover_protocol::Unit;
-use fover_protocol::stateful::Entry;
-use fover_protocol::wire::{ConnProtocol, Group, StateObject};
+use fover_protocol::connections::Entry;
+use fover_protocol::types::Group;
+use fover_protocol::wire::{ConnProtocol, StateObject};
 use std::collections::BTreeSet;
 
 /// Where a group's traffic goes.

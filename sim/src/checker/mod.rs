@@ -17,7 +17,7 @@ pub mod safety;
 
 use crate::fabric::PathState;
 use crate::schedule::UnitName;
-use fover_protocol::wire::{Group, GroupState};
+use fover_protocol::types::{Group, GroupState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -166,7 +166,7 @@ pub enum Obs {
     /// A unit sent a configuration or file command to its peer.
     CommandReplicated {
         unit: UnitName,
-        space: fover_protocol::wire::Space,
+        space: fover_protocol::types::Space,
         line: String,
     },
     /// A unit received a command replicated by its peer.
@@ -198,7 +198,7 @@ pub struct Timing {
     pub preempt_ns: [Option<u64>; 2],
     pub preferred: [UnitName; 2],
     /// Interface policy per group.
-    pub policy: [fover_protocol::config::InterfacePolicy; 2],
+    pub policy: [fover_protocol::config::settings::InterfacePolicy; 2],
     /// The largest clock drift of the run, in ppm (absolute).
     pub drift_ppm_max: u64,
     pub keys_match: bool,

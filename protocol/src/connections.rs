@@ -11,8 +11,8 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use fover_protocol::config::StateLink;
-//! use fover_protocol::stateful::TrafficOp;
+//! use fover_protocol::config::settings::StateLink;
+//! use fover_protocol::connections::TrafficOp;
 //! use fover_protocol::testing::Pair;
 //! use fover_protocol::wire::{ConnProtocol, Role, StateObject};
 //!
