@@ -8,7 +8,8 @@
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
 //! * [`connections`]: the per-context connection tables that stateful failover replicates.
 //! * [`show`]: the operator `show` commands in the appliance's layout ([`Unit::show`]).
-//! * [`testing`]: [`testing::Pair`], two units and a virtual clock in one process, for tests.
+//! * `testing` (feature `testing`): `testing::Pair`, two units and a virtual clock in one process, for tests.
+//! * `driver` (feature `driver`): the async driver that runs a unit on tokio or madsim.
 //!
 //! ```
 //! use fover_protocol::types::Role;
@@ -24,11 +25,13 @@ pub mod channel;
 pub mod config;
 pub mod connections;
 pub mod constants;
+#[cfg(feature = "driver")]
 pub mod driver;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod planted;
 pub mod show;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
 pub mod types;
