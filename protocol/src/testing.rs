@@ -13,7 +13,7 @@
 //! ```
 //! use fover_protocol::testing::Pair;
 //! use fover_protocol::unit::Link;
-//! use fover_protocol::wire::{Group, GroupState, Role};
+//! use fover_protocol::types::{Group, GroupState, Role};
 //! use core::time::Duration;
 //!
 //! let (primary, secondary) = Pair::configs(1);

@@ -39,7 +39,7 @@
 //!
 //! ```
 //! use fover_protocol::config::running::RunningConfig;
-//! use fover_protocol::wire::{Group, Space};
+//! use fover_protocol::types::{Group, Space};
 //!
 //! let mut rc = RunningConfig::new();
 //! rc.load(&Space::System, "hostname fw1\ncontext ctx2\n join-failover-group 2\n").unwrap();
