@@ -6,6 +6,7 @@
 //! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
 //! * [`config`]: settings, the running config, flash, licenses, replication rules, command parsing.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
+//! * [`rng`]: SplitMix64, the one random number generator (unit nonces, harnesses).
 //! * [`connections`]: the per-context connection tables that stateful failover replicates.
 //! * [`show`]: the operator `show` commands in the appliance's layout ([`Unit::show`]).
 //! * `testing` (feature `testing`): `testing::Pair`, two units and a virtual clock in one process, for tests.
@@ -30,6 +31,7 @@ pub mod driver;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod planted;
+pub mod rng;
 pub mod show;
 #[cfg(feature = "testing")]
 pub mod testing;

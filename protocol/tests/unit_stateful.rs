@@ -457,13 +457,7 @@ fn property_replicated_state_converges_after_recovery() {
             actions.sort_by_key(|(at, _)| *at);
         }
         let mut rng = seed ^ 0x7374_6174;
-        let mut next = || {
-            rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = rng;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
+        let mut next = || fover_protocol::rng::step(&mut rng);
         let mut next_id = 0u64;
         let mut i = 0;
         let mut t = Duration::ZERO;

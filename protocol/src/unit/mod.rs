@@ -1353,11 +1353,7 @@ impl Unit {
     }
 
     fn next_random(&mut self) -> u64 {
-        self.s.rng = self.s.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.s.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        crate::rng::step(&mut self.s.rng)
     }
 
     /// The end of every input: settle the group rules, send a hello if a group
