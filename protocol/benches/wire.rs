@@ -6,9 +6,10 @@
 //! ```
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use fover_protocol::auth::{FailoverKey, Session};
 use fover_protocol::fuzzing::sample_message;
-use fover_protocol::wire::{Kind, Role};
+use fover_protocol::types::Role;
+use fover_protocol::wire::Kind;
+use fover_protocol::wire::auth::{FailoverKey, Session};
 use std::hint::black_box;
 
 fn hello(c: &mut Criterion) {

@@ -11,11 +11,12 @@
 //! `protocol/tests/fuzz_corpus.rs` fails while a `valid-*` seed no longer decodes.
 
 use arbitrary::{Arbitrary, Unstructured};
-use fover_protocol::auth::{FailoverKey, Session};
 use fover_protocol::fuzzing::{self, sample_message, sample_messages};
+use fover_protocol::types::{InterfaceStatus, Space};
+use fover_protocol::wire::auth::{FailoverKey, Session};
 use fover_protocol::wire::{
-    self, ConfigLine, Control, FLAG_SEALED, Frame, HEADER_LEN, InterfaceHello, InterfaceStatus, Kind, Message,
-    PAYLOAD_LEN_OFFSET, Space, TEXT_LEN_MAX,
+    self, ConfigLine, Control, FLAG_SEALED, Frame, HEADER_LEN, InterfaceHello, Kind, Message, PAYLOAD_LEN_OFFSET,
+    TEXT_LEN_MAX,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -123,9 +123,8 @@ pub const RUNNING_LINES_PER_SPACE_MAX: usize = 20_000;
 pub const CONTEXT_NAME_LEN_MAX: usize = 32;
 
 const _: () = assert!(RUNNING_LINES_PER_SPACE_MAX >= 1_000);
-const _: () = assert!(CONTEXT_NAME_LEN_MAX < crate::wire::TEXT_LEN_MAX);
 
-// ---- Stateful failover (`stateful`, `unit::stateful`) ----
+// ---- Stateful failover (`connections`, `unit::stateful`) ----
 
 /// Entries in each connection-sized table of one context: xlates, and TCP, UDP and HTTP
 /// connections. A new entry in a full table is refused and counted (see `stateful`).

@@ -181,7 +181,7 @@ impl Drop for AbortOnDrop {
 pub fn links_of(unit: &Unit) -> Vec<Link> {
     let cfg = unit.config();
     let mut links = vec![Link::Failover];
-    if cfg.state_link == crate::config::StateLink::Separate {
+    if cfg.state_link == crate::config::settings::StateLink::Separate {
         links.push(Link::State);
     }
     links.extend((0..cfg.interfaces.len()).map(|i| Link::Data(IfaceId(i as u16))));

@@ -13,11 +13,11 @@
 //! fuzzing::open_any(b"not a frame either");
 //! ```
 
-use crate::auth::{AuthError, FailoverKey, Opened, Session};
+use crate::types::{Group, GroupState, InterfaceStatus, Role, SoftwareVersion, Space};
+use crate::wire::auth::{AuthError, FailoverKey, Opened, Session};
 use crate::wire::{
-    self, Ack, ConfigLine, ConnProtocol, Control, FLAG_SEALED, Group, GroupHealth, GroupState, InterfaceHealth,
-    InterfaceHello, InterfaceStatus, Kind, LanTest, Message, Role, RoleRequestKind, SoftwareVersion, Space,
-    StateObject, StateOp, UnitHello,
+    self, Ack, ConfigLine, ConnProtocol, Control, FLAG_SEALED, GroupHealth, InterfaceHealth, InterfaceHello, Kind,
+    LanTest, Message, RoleRequestKind, StateObject, StateOp, UnitHello,
 };
 use std::sync::OnceLock;
 
@@ -88,7 +88,7 @@ fn lean_agrees(data: &[u8], decoded: &Result<wire::Frame, wire::DecodeError>) {
 /// the same session afterwards.
 fn open_lean_agrees(session: &Session, data: &[u8]) {
     let (mut full, mut lean) = (session.clone(), session.clone());
-    let (opened, leaned) = (full.open(data), lean.open_lean(crate::auth::Path::Failover, data));
+    let (opened, leaned) = (full.open(data), lean.open_lean(crate::wire::auth::Path::Failover, data));
     match (&opened, &leaned) {
         (Ok(frame), Ok(Opened::Frame(other))) => {
             assert_eq!(frame, other, "open_lean");

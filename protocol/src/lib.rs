@@ -1,21 +1,20 @@
 //! `fover-protocol`: the Active/Active failover protocol of PIX/ASA security
 //! appliances, as a sans-IO state machine plus the async driver that runs it.
 //!
-//! * [`wire`]: every message and its canonical binary encoding.
-//! * [`auth`]: the failover key (authenticated encryption, replay window) or a checksum.
-//! * [`config`]: a unit's failover settings and their legal ranges.
+//! * [`types`]: the domain vocabulary (roles, groups, group states, spaces...) every room uses.
+//! * [`wire`]: every message and its canonical binary encoding; [`wire::auth`], the failover key.
 //! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
-//! * [`flash`]: a unit's flash (startup configs, files, license store), kept across reboots.
-//! * [`license`]: licenses, activation keys bound to serials, and the pairing checks.
-//! * [`running`]: the running configuration (system space and contexts) and its parser.
-//! * [`replication`]: which commands replicate, from which unit, and when they are refused.
+//! * [`config`]: settings, the running config, flash, licenses, replication rules, command parsing.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
-//! * [`stateful`]: the per-context connection tables that stateful failover replicates.
+//! * [`rng`]: SplitMix64, the one random number generator (unit nonces, harnesses).
+//! * [`connections`]: the per-context connection tables that stateful failover replicates.
 //! * [`show`]: the operator `show` commands in the appliance's layout ([`Unit::show`]).
-//! * [`testing`]: [`testing::Pair`], two units and a virtual clock in one process, for tests.
+//! * `testing` (feature `testing`): `testing::Pair`, two units and a virtual clock in one process, for tests.
+//! * `driver` (feature `driver`): the async driver that runs a unit on tokio or madsim.
 //!
 //! ```
-//! use fover_protocol::wire::{self, Frame, LanTest, Message, Role};
+//! use fover_protocol::types::Role;
+//! use fover_protocol::wire::{self, Frame, LanTest, Message};
 //!
 //! let frame = Frame { sender: Role::Primary, flags: 0, seq: 1, boot_nonce: 7,
 //!                     message: Message::LanTest(LanTest { nonce: 42 }) };
@@ -23,26 +22,24 @@
 //! assert_eq!(wire::decode(&bytes), Ok(frame));
 //! ```
 
-pub mod auth;
 pub mod channel;
-pub mod cli;
 pub mod config;
+pub mod connections;
 pub mod constants;
+#[cfg(feature = "driver")]
 pub mod driver;
-pub mod flash;
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod license;
 pub mod planted;
-pub mod replication;
-pub mod running;
+pub mod rng;
 pub mod show;
-pub mod stateful;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+pub mod types;
 pub mod unit;
 pub mod wire;
 
-pub use config::{ConfigError, UnitConfig};
+pub use config::settings::{ConfigError, UnitConfig};
 pub use time::Instant;
 pub use unit::Unit;

@@ -13,7 +13,7 @@
 //! ```
 //! use fover_protocol::testing::Pair;
 //! use fover_protocol::unit::Link;
-//! use fover_protocol::wire::{Group, GroupState, Role};
+//! use fover_protocol::types::{Group, GroupState, Role};
 //! use core::time::Duration;
 //!
 //! let (primary, secondary) = Pair::configs(1);
@@ -31,12 +31,14 @@
 //! assert_eq!(pair.active_units(Group::One), vec![Role::Primary]);
 //! ```
 
-use crate::config::{ContextConfig, InterfaceConfig, UnitConfig};
-use crate::flash::Flash;
-use crate::stateful::{TrafficError, TrafficOp};
+use crate::config::flash::Flash;
+use crate::config::settings::{ContextConfig, InterfaceConfig, UnitConfig};
+use crate::connections::{TrafficError, TrafficOp};
+use crate::rng::{self, SplitMix64};
 use crate::time::Instant;
+use crate::types::{Group, GroupState, Role, Space};
 use crate::unit::{self, Command, CommandError, Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
-use crate::wire::{self, Group, GroupState, Kind, Role, Space};
+use crate::wire::{self, Kind};
 use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -156,8 +158,8 @@ pub struct Pair {
     steps_max: u64,
     /// Random loss per link and sender, in parts per thousand.
     loss: BTreeMap<(Link, Role), u32>,
-    /// SplitMix64 state for the loss draws (from the seed).
-    loss_rng: u64,
+    /// The loss draws (a stream derived from the seed).
+    loss_rng: SplitMix64,
 }
 
 fn index(role: Role) -> usize {
@@ -169,13 +171,6 @@ fn index(role: Role) -> usize {
 
 fn role_of(index: usize) -> Role {
     if index == 0 { Role::Primary } else { Role::Secondary }
-}
-
-fn splitmix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 impl Pair {
@@ -245,7 +240,7 @@ impl Pair {
             seed,
             steps_max: STEPS_MAX,
             loss: BTreeMap::new(),
-            loss_rng: splitmix(seed ^ 0x6c6f_7373),
+            loss_rng: SplitMix64::new(rng::first(seed ^ 0x6c6f_7373).wrapping_add(rng::GAMMA)),
         };
         pair.power_on(Role::Primary);
         pair.power_on(Role::Secondary);
@@ -421,7 +416,7 @@ impl Pair {
         }
         let slot = &mut self.slots[i];
         slot.boots += 1;
-        let nonce = splitmix(self.seed ^ splitmix((i as u64) << 32 | slot.boots));
+        let nonce = rng::first(self.seed ^ rng::first((i as u64) << 32 | slot.boots));
         let now = slot.clock.local(self.now);
         let unit = Unit::boot(slot.config.clone(), slot.flash.clone(), nonce, now)
             .unwrap_or_else(|e| panic!("{role} config: {e}"));
@@ -606,8 +601,7 @@ impl Pair {
                 continue;
             }
             if let Some(&per_mille) = self.loss.get(&(t.link, from)) {
-                self.loss_rng = self.loss_rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-                if splitmix(self.loss_rng) % 1000 < u64::from(per_mille) {
+                if self.loss_rng.next_u64() % 1000 < u64::from(per_mille) {
                     continue;
                 }
             }

@@ -1,12 +1,12 @@
 //! The failover key and `Session`: every way a frame can be refused, each with
 //! its own typed error, and every rule for the forms of the key.
 
-use fover_protocol::ConfigError;
-use fover_protocol::auth::{
-    AuthError, CRC_LEN, FailoverKey, Path, REPLAY_WINDOW, RETIRED_BOOTS_MAX, Session, TAG_LEN, key_rule,
-};
 use fover_protocol::fuzzing::{sample_message, sample_messages};
-use fover_protocol::wire::{self, DecodeError, FLAG_SEALED, HEADER_LEN, Kind, LanTest, Message, Role};
+use fover_protocol::types::Role;
+use fover_protocol::wire::auth::{
+    AuthError, CRC_LEN, FailoverKey, KeyError, Path, REPLAY_WINDOW, RETIRED_BOOTS_MAX, Session, TAG_LEN, key_rule,
+};
+use fover_protocol::wire::{self, DecodeError, FLAG_SEALED, HEADER_LEN, Kind, LanTest, Message};
 
 const PRIMARY_BOOT: u64 = 0x0b00_7000_0000_0001;
 const SECONDARY_BOOT: u64 = 0x0b00_7000_0000_0002;
@@ -24,8 +24,8 @@ fn lan_test(nonce: u32) -> Message {
     Message::LanTest(LanTest { nonce })
 }
 
-fn key_error(rule: &'static str) -> Result<FailoverKey, ConfigError> {
-    Err(ConfigError::FailoverKey { rule })
+fn key_error(rule: &'static str) -> Result<FailoverKey, KeyError> {
+    Err(KeyError { rule })
 }
 
 #[test]

@@ -22,7 +22,8 @@
 
 use fover_protocol::Instant;
 use fover_protocol::channel::{Channel, ChannelStats, SendError};
-use fover_protocol::wire::{self, Control, Frame, Message, Role, Space};
+use fover_protocol::types::{Role, Space};
+use fover_protocol::wire::{self, Control, Frame, Message};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[path = "support/rng.rs"]

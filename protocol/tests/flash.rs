@@ -1,10 +1,10 @@
 //! A unit's flash: saves, power cycles, file commands, the license store and ROMMON ERASE.
 
-use fover_protocol::flash::{FileCommand, Flash, FlashError};
-use fover_protocol::license::{Features, License, LicenseError, LicenseKind, generate_key};
-use fover_protocol::replication::{Classification, classify};
-use fover_protocol::running::RunningConfig;
-use fover_protocol::wire::Space;
+use fover_protocol::config::flash::{FileCommand, Flash, FlashError};
+use fover_protocol::config::license::{Features, License, LicenseError, LicenseKind, generate_key};
+use fover_protocol::config::replication::{Classification, classify};
+use fover_protocol::config::running::RunningConfig;
+use fover_protocol::types::Space;
 
 #[path = "support/rng.rs"]
 mod common;

@@ -3,9 +3,9 @@
 //! committed with them, are ordinary tests on stable. Regenerate the seeds
 //! with `cargo run -p fover-protocol --example fuzz_seeds`.
 
-use fover_protocol::auth::Session;
 use fover_protocol::fuzzing;
 use fover_protocol::wire;
+use fover_protocol::wire::auth::Session;
 use std::path::{Path, PathBuf};
 
 const TARGETS: &[&str] = &["canary", "decode", "open", "roundtrip"];

@@ -1,11 +1,11 @@
 //! Licenses, activation keys and the pairing checks of PROTOCOL.md section 9.
 
-use fover_protocol::license::{
+use fover_protocol::config::license::{
     ActivationKey, ContextMode, FailoverAddressing, FailoverMode, Features, FirewallMode, License, LicenseError,
     LicenseKind, LicenseRule, PairingInfo, PairingRefusal, Side, check_flash_fits, check_pairing, generate_key,
     generate_key_bytes, parse_and_verify, verify,
 };
-use fover_protocol::wire::SoftwareVersion;
+use fover_protocol::types::SoftwareVersion;
 use std::collections::BTreeMap;
 
 #[path = "support/rng.rs"]

@@ -1,11 +1,11 @@
 //! The replication classifier of PROTOCOL.md section 6 and the [fover] sync refusal.
 
-use fover_protocol::replication::{
+use fover_protocol::config::replication::{
     Classification, CommandKind, SyncDirection, SyncInProgress, admit, authority_group, check_sync, classify,
     command_kind, is_authoritative,
 };
-use fover_protocol::running::RunningConfig;
-use fover_protocol::wire::{Group, Space};
+use fover_protocol::config::running::RunningConfig;
+use fover_protocol::types::{Group, Space};
 
 fn ctx(name: &str) -> Space {
     Space::Context(name.into())

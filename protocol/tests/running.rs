@@ -1,12 +1,13 @@
 //! The running configuration model and parser.
 
-use fover_protocol::config::InterfacePolicy;
-use fover_protocol::constants::CONTEXTS_MAX;
-use fover_protocol::running::{
+use fover_protocol::config::running::{
     Applied, Command, FailoverAddress, FailoverCommand, GroupOption, IpAddress, Limitation, LineError, ParseError,
     RunningConfig,
 };
-use fover_protocol::wire::{Group, Role, Space, TEXT_LEN_MAX};
+use fover_protocol::config::settings::InterfacePolicy;
+use fover_protocol::constants::CONTEXTS_MAX;
+use fover_protocol::types::{Group, Role, Space};
+use fover_protocol::wire::TEXT_LEN_MAX;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 

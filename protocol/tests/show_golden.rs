@@ -17,7 +17,7 @@ mod show_samples;
 
 use fover_protocol::Instant;
 use fover_protocol::show::{SHOW_COMMANDS, ShowError};
-use fover_protocol::wire::Role;
+use fover_protocol::types::Role;
 use std::path::{Path, PathBuf};
 
 fn golden_dir() -> PathBuf {

@@ -4,8 +4,9 @@ mod common;
 
 use common::*;
 use fover_protocol::testing::Pair;
+use fover_protocol::types::GroupState;
 use fover_protocol::unit::{Event, Link, Reason};
-use fover_protocol::wire::{GroupState, Kind};
+use fover_protocol::wire::Kind;
 
 /// boot: peer not heard within the holdtime while negotiating (both groups active here).
 #[test]

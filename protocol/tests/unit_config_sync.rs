@@ -4,10 +4,11 @@
 mod common;
 
 use common::*;
-use fover_protocol::replication::SyncDirection;
+use fover_protocol::config::replication::SyncDirection;
 use fover_protocol::testing::Pair;
+use fover_protocol::types::{Role, Space};
 use fover_protocol::unit::{CommandError, Event, Link, SYSLOG_HEAL_DISCARD};
-use fover_protocol::wire::{Kind, Role, Space};
+use fover_protocol::wire::Kind;
 
 /// The running config of `role`'s space as text.
 fn text(pair: &Pair, role: Role, space: &str) -> String {

@@ -4,9 +4,10 @@
 mod common;
 
 use common::*;
-use fover_protocol::auth::Session;
+use fover_protocol::types::GroupState;
 use fover_protocol::unit::{Command, Link};
-use fover_protocol::wire::{Control, GroupHealth, GroupState, Message, RoleRequestKind, UnitHello};
+use fover_protocol::wire::auth::Session;
+use fover_protocol::wire::{Control, GroupHealth, Message, RoleRequestKind, UnitHello};
 
 fn hello_saying(pair: &fover_protocol::testing::Pair, g1: GroupState, g2: GroupState) -> Message {
     let health = |state| GroupHealth { state, monitored: 1, failed: 0 };
@@ -80,7 +81,7 @@ fn frames_hello_from_earlier_boot_is_ignored() {
 /// taker keeps the group instead of losing it at once to the both-active rule.
 #[test]
 fn frames_hello_older_than_a_handover_does_not_flap_the_taker() {
-    use fover_protocol::config::InterfacePolicy;
+    use fover_protocol::config::settings::InterfacePolicy;
     use fover_protocol::wire::Kind;
     let mut pair = settled(4, None, |c| c.groups[0].interface_policy = InterfacePolicy::Count(2)).unwrap();
     // One failed interface of group 1 on the secondary (below the policy):
@@ -102,7 +103,7 @@ fn frames_hello_older_than_a_handover_does_not_flap_the_taker() {
 }
 
 /// An unkeyed frame from `sender`'s boot `boot` with sequence number `seq`.
-fn frame_with_seq(sender: fover_protocol::wire::Role, boot: u64, seq: u64, message: Message) -> Vec<u8> {
+fn frame_with_seq(sender: fover_protocol::types::Role, boot: u64, seq: u64, message: Message) -> Vec<u8> {
     use fover_protocol::wire::{Frame, encode};
     let mut bytes = encode(&Frame { sender, flags: 0, seq, boot_nonce: boot, message });
     let crc = crc32fast::hash(&bytes);

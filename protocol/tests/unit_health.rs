@@ -4,8 +4,9 @@
 mod common;
 
 use common::*;
+use fover_protocol::types::{GroupState, InterfaceStatus};
 use fover_protocol::unit::{Event, Link};
-use fover_protocol::wire::{GroupState, InterfaceStatus, Kind};
+use fover_protocol::wire::Kind;
 
 /// health: three missed hellos answered by the LAN test (no failover).
 #[test]
@@ -75,7 +76,7 @@ fn auth_rejected_frame_changes_no_state() {
 /// auth: a frame sealed with another key is rejected and changes no state.
 #[test]
 fn auth_frame_with_wrong_key_rejected_no_state_change() {
-    use fover_protocol::auth::{FailoverKey, Session};
+    use fover_protocol::wire::auth::{FailoverKey, Session};
     use fover_protocol::wire::{LanTest, Message};
     let key = FailoverKey::secret("right").unwrap();
     let mut pair = settled(1, None, |c| c.failover_key = Some(key.clone())).unwrap();

@@ -5,11 +5,11 @@
 mod common;
 
 use common::*;
-use fover_protocol::config::Device;
-use fover_protocol::license::{Features, License, LicenseKind, generate_key};
+use fover_protocol::config::license::{Features, License, LicenseKind, generate_key};
+use fover_protocol::config::settings::Device;
 use fover_protocol::testing::Pair;
+use fover_protocol::types::{GroupState, Role, SoftwareVersion};
 use fover_protocol::unit::{CommandError, Event};
-use fover_protocol::wire::{GroupState, Role, SoftwareVersion};
 
 fn device(role: Role, f: impl Fn(&mut Device)) -> Option<Device> {
     let mut d = Device::default_for(role);

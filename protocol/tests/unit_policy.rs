@@ -4,9 +4,9 @@
 mod common;
 
 use common::*;
-use fover_protocol::config::InterfacePolicy;
+use fover_protocol::config::settings::InterfacePolicy;
+use fover_protocol::types::GroupState;
 use fover_protocol::unit::Link;
-use fover_protocol::wire::GroupState;
 
 /// policy: unit power or software failure (failover; the standby group becomes active, peer marked failed).
 #[test]

@@ -7,12 +7,13 @@ mod common;
 
 use common::*;
 use core::time::Duration;
-use fover_protocol::config::{StateLink, UnitConfig};
+use fover_protocol::config::settings::{StateLink, UnitConfig};
+use fover_protocol::connections::{Entry, LocalObject, ObjectType, TrafficError, TrafficOp};
 use fover_protocol::constants::STATE_HOSTS_PER_CONTEXT_MAX;
-use fover_protocol::stateful::{Entry, LocalObject, ObjectType, TrafficError, TrafficOp};
 use fover_protocol::testing::Pair;
+use fover_protocol::types::{GroupState, Role};
 use fover_protocol::unit::{Event, Link};
-use fover_protocol::wire::{ConnProtocol, GroupState, Kind, Role, StateObject};
+use fover_protocol::wire::{ConnProtocol, Kind, StateObject};
 
 fn shared(c: &mut UnitConfig) {
     c.state_link = StateLink::SharedWithFailover;
@@ -456,13 +457,7 @@ fn property_replicated_state_converges_after_recovery() {
             actions.sort_by_key(|(at, _)| *at);
         }
         let mut rng = seed ^ 0x7374_6174;
-        let mut next = || {
-            rng = rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = rng;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
+        let mut next = || fover_protocol::rng::step(&mut rng);
         let mut next_id = 0u64;
         let mut i = 0;
         let mut t = Duration::ZERO;

@@ -3,10 +3,10 @@
 //! not hard-coded, so the tests survive new fields in the messages.
 
 use fover_protocol::fuzzing::{sample_message, sample_messages};
+use fover_protocol::types::{Group, GroupState, InterfaceStatus, Role, Space};
 use fover_protocol::wire::{
-    self, CHUNK_LINES_MAX, ConfigLine, ConnProtocol, Control, DecodeError, FRAME_LEN_MAX, Frame, Group, GroupState,
-    HEADER_LEN, InterfaceHello, InterfaceStatus, Kind, Message, PAYLOAD_LEN_OFFSET, Role, RoleRequestKind, Space,
-    StateObject, StateOp, TEXT_LEN_MAX,
+    self, CHUNK_LINES_MAX, ConfigLine, ConnProtocol, Control, DecodeError, FRAME_LEN_MAX, Frame, HEADER_LEN,
+    InterfaceHello, Kind, Message, PAYLOAD_LEN_OFFSET, RoleRequestKind, StateObject, StateOp, TEXT_LEN_MAX,
 };
 
 fn encode(message: Message) -> Vec<u8> {

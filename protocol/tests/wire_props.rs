@@ -7,9 +7,10 @@ mod common;
 
 use arbitrary::{Arbitrary, Unstructured};
 use common::{Rng, mutate, patch_crc, patch_payload_len, random_bytes};
-use fover_protocol::auth::{FailoverKey, Session, TAG_LEN};
 use fover_protocol::fuzzing::{self, sample_message, sample_messages};
-use fover_protocol::wire::{self, FLAG_SEALED, Frame, Kind, Message, Role};
+use fover_protocol::types::Role;
+use fover_protocol::wire::auth::{FailoverKey, Session, TAG_LEN};
+use fover_protocol::wire::{self, FLAG_SEALED, Frame, Kind, Message};
 use std::collections::BTreeMap;
 
 const SEED: u64 = 0x00f0_7e25_eed0_0001;
@@ -189,9 +190,8 @@ fn wire_one_million_random_and_mutated_inputs_never_panic() {
 /// At each limit and one past it, `fits` and the codec agree.
 #[test]
 fn wire_fits_agrees_with_the_codec_at_every_limit() {
-    use fover_protocol::wire::{
-        CHUNK_LINES_MAX, ConfigLine, Control, FRAME_LEN_MAX, InterfaceHello, InterfaceStatus, Space, TEXT_LEN_MAX,
-    };
+    use fover_protocol::types::{InterfaceStatus, Space};
+    use fover_protocol::wire::{CHUNK_LINES_MAX, ConfigLine, Control, FRAME_LEN_MAX, InterfaceHello, TEXT_LEN_MAX};
     let check = |f: Frame, fits: bool| {
         assert_eq!(f.fits(), fits, "{:?}", f.message.kind());
         assert_eq!(wire::decode(&wire::encode(&f)).as_ref() == Ok(&f), fits, "{:?}", f.message.kind());

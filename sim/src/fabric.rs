@@ -453,8 +453,9 @@ impl Fabric {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fover_protocol::auth::Session;
-    use fover_protocol::wire::{LanTest, Message, Role};
+    use fover_protocol::types::Role;
+    use fover_protocol::wire::auth::Session;
+    use fover_protocol::wire::{LanTest, Message};
 
     fn fabric() -> Fabric {
         Fabric::new(vec!["admin/inside".into(), "admin/outside".into()], false, MS, 0, Rng::new(1))

@@ -187,7 +187,7 @@ fn draw_unit_timers(rng: &mut Rng) -> (u64, u64) {
             let secs = min_hold.div_ceil(1000).max(1);
             rng.range(secs, secs + 2) * 1000
         };
-        if fover_protocol::config::validate_unit_times(
+        if fover_protocol::config::settings::validate_unit_times(
             std::time::Duration::from_millis(poll),
             std::time::Duration::from_millis(hold),
         )
@@ -459,8 +459,8 @@ pub fn draw(seed: u64, config: &Config) -> (Options, Scenario) {
                 let reboot = rng.range(reboot_min, reboot_min.max(2_000));
                 steps.push(Step::Crash { at_ms: at + 1, unit, reboot_after_ms: Some(reboot) });
                 let keyed = at + 1 + reboot + rng.range(500, 3_000);
-                let device = fover_protocol::config::Device::default_for(unit.role());
-                let key = fover_protocol::license::generate_key(&device.serial, &device.factory_license);
+                let device = fover_protocol::config::settings::Device::default_for(unit.role());
+                let key = fover_protocol::config::license::generate_key(&device.serial, &device.factory_license);
                 let line = format!("activation-key {key}");
                 steps.push(Step::Command { at_ms: keyed, unit, context: "system".into(), line });
                 let reboot = rng.range(reboot_min, reboot_min.max(2_000));

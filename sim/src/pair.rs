@@ -4,9 +4,9 @@
 
 use crate::schedule::UnitName;
 use fover_protocol::UnitConfig;
-use fover_protocol::auth::FailoverKey;
-use fover_protocol::config::{ContextConfig, GroupConfig, InterfaceConfig, InterfacePolicy, StateLink};
-use fover_protocol::wire::{Group, SoftwareVersion};
+use fover_protocol::config::settings::{ContextConfig, GroupConfig, InterfaceConfig, InterfacePolicy, StateLink};
+use fover_protocol::types::{Group, SoftwareVersion};
+use fover_protocol::wire::auth::FailoverKey;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -234,19 +234,19 @@ pub fn unit_configs(
             ifaces.push(InterfaceConfig { context: ctx.into(), name: name.into(), monitored: true });
         }
         let license_text = over.and_then(|o| o.license.as_deref()).unwrap_or(&pair.license);
-        let kind = fover_protocol::license::LicenseKind::parse(license_text)
+        let kind = fover_protocol::config::license::LicenseKind::parse(license_text)
             .ok_or_else(|| format!("{unit}: license {license_text:?} is not one of UR, R, FO, FO_AA"))?;
         let model = over.and_then(|o| o.model.clone()).unwrap_or_else(|| pair.model.clone());
-        let device = fover_protocol::config::Device {
+        let device = fover_protocol::config::settings::Device {
             model,
-            factory_license: fover_protocol::license::License {
+            factory_license: fover_protocol::config::license::License {
                 kind,
-                features: fover_protocol::license::Features {
+                features: fover_protocol::config::license::Features {
                     contexts: over.and_then(|o| o.licensed_contexts).unwrap_or(20),
                     vpn_peers: over.and_then(|o| o.licensed_vpn_peers).unwrap_or(750),
                 },
             },
-            ..fover_protocol::config::Device::default_for(unit.role())
+            ..fover_protocol::config::settings::Device::default_for(unit.role())
         };
         let cfg = UnitConfig {
             role: unit.role(),

@@ -1,8 +1,7 @@
 //! The harness's random numbers: one seed, sub-seeds derived by label.
 //!
-//! SplitMix64, written out here rather than taken from a crate: a trace must
-//! replay bit for bit after a dependency upgrade, and this generator's output
-//! is fixed by these fifteen lines.
+//! The generator is the protocol crate's SplitMix64 ([`fover_protocol::rng`]);
+//! this module adds the derivation by label and the draws the harness needs.
 
 /// A small, fast, seedable generator (SplitMix64).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -28,11 +27,7 @@ impl Rng {
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        fover_protocol::rng::step(&mut self.state)
     }
 
     /// Uniform in `0..n` (`n > 0`), without modulo bias worth caring about at these sizes.

@@ -8,7 +8,7 @@ use crate::pair::{self, ContextSpec, GroupSpec, PairSpec};
 use crate::schedule::{Step, UnitName};
 use fover_protocol::UnitConfig;
 use fover_protocol::planted::PlantedBug;
-use fover_protocol::wire::Group;
+use fover_protocol::types::Group;
 use serde::{Deserialize, Serialize};
 
 fn yes() -> bool {

@@ -5,7 +5,8 @@
 //! scenario files users write, the header of a trace (so a trace replays from
 //! its schedule, not only its seed) and the shrinker (which edits the list).
 
-use fover_protocol::wire::{GroupState, Kind, Role};
+use fover_protocol::types::{GroupState, Role};
+use fover_protocol::wire::Kind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -153,7 +154,7 @@ pub struct StatePair {
 }
 
 mod opt_state {
-    use fover_protocol::wire::GroupState;
+    use fover_protocol::types::GroupState;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(v: &Option<GroupState>, s: S) -> Result<S::Ok, S::Error> {

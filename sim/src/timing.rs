@@ -4,7 +4,7 @@
 //! fault) read them here.
 
 use crate::schedule::UnitName;
-use fover_protocol::wire::Group;
+use fover_protocol::types::Group;
 use std::collections::BTreeMap;
 
 /// The timing of a run, from the pair's settings and the faults it draws:
@@ -21,7 +21,7 @@ pub struct Timing {
     pub preempt_ns: [Option<u64>; 2],
     pub preferred: [UnitName; 2],
     /// Interface policy per group.
-    pub policy: [fover_protocol::config::InterfacePolicy; 2],
+    pub policy: [fover_protocol::config::settings::InterfacePolicy; 2],
     /// The largest clock drift of the run, in ppm (absolute).
     pub drift_ppm_max: u64,
     pub keys_match: bool,

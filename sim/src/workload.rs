@@ -17,8 +17,9 @@
 use crate::rng::Rng;
 use crate::schedule::UnitName;
 use fover_protocol::Unit;
-use fover_protocol::stateful::{TrafficError, TrafficOp};
-use fover_protocol::wire::{ConnProtocol, Group, StateObject};
+use fover_protocol::connections::{TrafficError, TrafficOp};
+use fover_protocol::types::Group;
+use fover_protocol::wire::{ConnProtocol, StateObject};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

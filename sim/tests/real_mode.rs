@@ -4,7 +4,7 @@
 #![cfg(not(madsim))]
 
 use fover_protocol::driver::{self, Addressing, Control, RealHooks, RuntimeClock};
-use fover_protocol::wire::{Group, GroupState};
+use fover_protocol::types::{Group, GroupState};
 use fover_protocol::{Instant, Unit};
 use fover_sim::pair::{self, PairSpec};
 use std::net::{IpAddr, Ipv4Addr};

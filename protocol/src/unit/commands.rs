@@ -3,10 +3,10 @@
 
 use super::group::{ClaimWhy, Reason};
 use super::{Command, CommandError, GroupOption, IfaceId, Mode, Timer, Unit};
-use crate::config::{self, ConfigError};
+use crate::config::settings::{self as config, ConfigError};
 use crate::constants::{MONITORED_INTERFACES_MAX, PREEMPT_DELAY_S_MAX};
 use crate::time::Instant;
-use crate::wire::{Group, GroupState};
+use crate::types::{Group, GroupState};
 
 fn refused(text: impl Into<String>) -> CommandError {
     CommandError::Refused(text.into())
@@ -235,15 +235,17 @@ impl Unit {
                 self.s.timers.stop(Timer::Preempt(g));
             }
             GroupOption::InterfacePolicy(policy) => {
-                if let crate::config::InterfacePolicy::Count(0) | crate::config::InterfacePolicy::Percent(0) = policy {
+                if let crate::config::settings::InterfacePolicy::Count(0)
+                | crate::config::settings::InterfacePolicy::Percent(0) = policy
+                {
                     return Err(CommandError::Config(ConfigError::InterfacePolicy { text: policy.to_string() }));
                 }
-                if let crate::config::InterfacePolicy::Percent(p) = policy {
+                if let crate::config::settings::InterfacePolicy::Percent(p) = policy {
                     if p > crate::constants::INTERFACE_POLICY_PERCENT_MAX {
                         return Err(CommandError::Config(ConfigError::InterfacePolicy { text: policy.to_string() }));
                     }
                 }
-                if let crate::config::InterfacePolicy::Count(n) = policy {
+                if let crate::config::settings::InterfacePolicy::Count(n) = policy {
                     if n > crate::constants::INTERFACE_POLICY_COUNT_MAX {
                         return Err(CommandError::Config(ConfigError::InterfacePolicy { text: policy.to_string() }));
                     }

@@ -39,13 +39,14 @@
 use super::effect::{Effect, Effects};
 use super::{CommandError, Event};
 use crate::channel::{Channel, SendError};
-use crate::config::{ConfigError, UnitConfig};
-use crate::flash::{FileCommand, Flash};
+use crate::config::flash::{FileCommand, Flash};
+use crate::config::replication::{self, Classification, CommandKind, SyncDirection, SyncInProgress};
+use crate::config::running::RunningConfig;
+use crate::config::settings::{ConfigError, UnitConfig};
 use crate::planted::{self, PlantedBug};
-use crate::replication::{self, Classification, CommandKind, SyncDirection, SyncInProgress};
-use crate::running::RunningConfig;
 use crate::time::Instant;
-use crate::wire::{CHUNK_LINES_MAX, ConfigLine, Control, Group, GroupState, Message, Space};
+use crate::types::{Group, GroupState, Space};
+use crate::wire::{CHUNK_LINES_MAX, ConfigLine, Control, Message};
 use std::collections::{BTreeSet, VecDeque};
 
 /// Syslog id of the heal discard ([fover]: the appliance has none).
@@ -92,7 +93,7 @@ pub(super) struct ConfigPlane {
     /// not sent: the configs must be brought together by a full sync.
     resync_needed: bool,
     /// The license the flash's activation key grants (see `pairing`).
-    pub(super) license: crate::license::License,
+    pub(super) license: crate::config::license::License,
     /// The mate boot this unit sent its pairing facts to.
     pub(super) pairing_sent_to: Option<u64>,
     /// Pairing with this mate boot was refused, and why: the unit runs standalone.

@@ -1,9 +1,9 @@
 //! What a unit tells its caller: events and statistics.
 
 use super::{IfaceId, Link};
-use crate::auth::AuthError;
-use crate::flash::Flash;
-use crate::wire::{Group, GroupState, InterfaceStatus, Space};
+use crate::config::flash::Flash;
+use crate::types::{Group, GroupState, InterfaceStatus, Space};
+use crate::wire::auth::AuthError;
 use core::fmt;
 
 /// Something the caller should know (record, log, check).

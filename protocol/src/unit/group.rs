@@ -3,7 +3,8 @@
 
 use crate::constants::HISTORY_MAX;
 use crate::time::Instant;
-use crate::wire::{GroupState, RoleRequestKind};
+use crate::types::GroupState;
+use crate::wire::RoleRequestKind;
 use core::fmt;
 
 /// Why a group changed state, with the appliance's wording

@@ -17,7 +17,8 @@
 use super::{Event, IfaceId, Mode, Timer, Unit};
 use crate::constants::{INTERFACE_TEST_PHASE_DIVISOR, INTERFACE_TEST_PHASES};
 use crate::time::Instant;
-use crate::wire::{Group, InterfaceHelloRef, InterfaceStatus, LanTest, Message};
+use crate::types::{Group, InterfaceStatus};
+use crate::wire::{InterfaceHelloRef, LanTest, Message};
 use core::time::Duration;
 
 /// The earlier of two optional instants (`None`: no deadline).

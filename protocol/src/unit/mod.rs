@@ -70,16 +70,14 @@ pub use group::{HistoryEntry, Reason};
 pub use stateful::ReplicationMark;
 pub use timer::Timer;
 
-use crate::auth::{self, AuthError, Opened, Session};
-use crate::config::{ConfigError, UnitConfig};
+use crate::config::flash::Flash;
+use crate::config::settings::{ConfigError, UnitConfig};
 use crate::constants::*;
-use crate::flash::Flash;
 use crate::planted::{self, PlantedBug};
 use crate::time::Instant;
-use crate::wire::{
-    self, Control, Frame, Group, GroupHealth, GroupState, InterfaceHealth, InterfaceStatus, LanTest, Message, Role,
-    Space, UnitHello,
-};
+use crate::types::{Group, GroupState, InterfaceStatus, Role, Space};
+use crate::wire::auth::{self, AuthError, Opened, Session};
+use crate::wire::{self, Control, Frame, GroupHealth, InterfaceHealth, LanTest, Message, UnitHello};
 use core::hash::{Hash, Hasher};
 use core::time::Duration;
 use group::GroupMachine;
@@ -141,7 +139,7 @@ pub enum GroupOption {
     Preferred(Role),
     /// `preempt [delay]` (`Some`) or `no preempt` (`None`).
     Preempt(Option<Duration>),
-    InterfacePolicy(crate::config::InterfacePolicy),
+    InterfacePolicy(crate::config::settings::InterfacePolicy),
     /// `polltime interface [msec] N holdtime M`.
     InterfacePolltime {
         polltime: Duration,
@@ -265,7 +263,7 @@ impl Unit {
         flash: Flash,
         boot_nonce: u64,
         now: Instant,
-        default: Option<&crate::running::RunningConfig>,
+        default: Option<&crate::config::running::RunningConfig>,
     ) -> Result<Unit, ConfigError> {
         config.validate()?;
         let serial = config.device().serial;
@@ -687,7 +685,7 @@ fn is_failover_frame(bytes: &[u8]) -> bool {
     bytes.len() >= 2 && u16::from_be_bytes([bytes[0], bytes[1]]) == wire::MAGIC
 }
 
-use crate::stateful::StateHasher;
+use crate::connections::StateHasher;
 
 /// What a unit hands out after an input, in the order [`drain`] takes it.
 pub enum Output {

@@ -17,10 +17,11 @@
 //! loses it) the unit runs [`License::BASE`], Restricted, which never pairs.
 
 use super::{Event, IfaceId, Mode, Reason, Unit};
-use crate::config::UnitConfig;
-use crate::license::{self, ContextMode, FailoverMode, FirewallMode, License, PairingInfo};
+use crate::config::license::{self, ContextMode, FailoverMode, FirewallMode, License, PairingInfo};
+use crate::config::settings::UnitConfig;
 use crate::time::Instant;
-use crate::wire::{self, Group, GroupState};
+use crate::types::{Group, GroupState};
+use crate::wire::{self};
 use std::collections::BTreeMap;
 
 /// Syslog id of a refusal whose cause the appliance has no id for ([fover]).

@@ -19,7 +19,8 @@
 use super::group::{ClaimWhy, Reason, Request};
 use super::{Link, Mode, Unit};
 use crate::time::Instant;
-use crate::wire::{Control, Group, GroupState, Message, Role, RoleRequestKind};
+use crate::types::{Group, GroupState, Role};
+use crate::wire::{Control, Message, RoleRequestKind};
 
 impl Unit {
     /// Asks the peer for `g` (sent at the end of the input, after the hello

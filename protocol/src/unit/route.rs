@@ -6,13 +6,14 @@ use super::effect::{Effect, Effects};
 use super::stateful::{self, ReplicationMark, StateFacts, StatePlane};
 use super::{CommandError, Mode, State, Unit};
 use crate::channel::ChannelStats;
-use crate::config::UnitConfig;
-use crate::flash::Flash;
-use crate::replication::SyncInProgress;
-use crate::running::RunningConfig;
-use crate::stateful::{Entry, ObjectCounters, ObjectType, StateTables, TrafficError, TrafficOp};
+use crate::config::flash::Flash;
+use crate::config::replication::SyncInProgress;
+use crate::config::running::RunningConfig;
+use crate::config::settings::UnitConfig;
+use crate::connections::{Entry, ObjectCounters, ObjectType, StateTables, TrafficError, TrafficOp};
 use crate::time::Instant;
-use crate::wire::{Control, Group, Message, Space, StateObject};
+use crate::types::{Group, Space};
+use crate::wire::{Control, Message, StateObject};
 
 /// What the config plane reads of the unit now.
 fn config_facts<'a>(config: &'a UnitConfig, s: &State) -> ConfigFacts<'a> {

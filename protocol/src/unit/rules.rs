@@ -8,11 +8,11 @@
 
 use super::group::{self, ClaimWhy, HistoryEntry, Reason, Request};
 use super::{Event, Mode, Timer, Unit};
-use crate::config::StateLink;
+use crate::config::settings::StateLink;
 use crate::constants::EVALUATE_PASSES_MAX;
 use crate::planted::PlantedBug;
 use crate::time::Instant;
-use crate::wire::{Group, GroupState, Role};
+use crate::types::{Group, GroupState, Role};
 
 /// What a rule sees of the peer's group, while the peer's view is current.
 #[derive(Clone, Copy, Debug)]

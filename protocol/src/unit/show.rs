@@ -2,17 +2,17 @@
 //! comes from the pure renderers of [`crate::show`].
 
 use super::{Mode, Unit};
-use crate::config::StateLink;
+use crate::config::settings::StateLink;
+use crate::connections::ObjectType;
 use crate::constants::{FAILOVER_LINK_NAME, MONITORED_INTERFACES_MAX};
 use crate::show::{
     self, ActivationKeyView, DeviceInfo, FailoverInterfaceRow, FailoverInterfaceView, FailoverView, GroupLine,
     HistoryRow, HistoryView, HostView, InterfaceRow, LinkLine, RunningConfigView, ShowCommand, ShowError, ShownState,
     StateLine, StateView, StatefulCounters, StatefulRow, StatefulView, VersionView, WallTime,
 };
-use crate::stateful::ObjectType;
 use crate::time::Instant;
+use crate::types::{Group, GroupState};
 use crate::unit::{IfaceId, Reason};
-use crate::wire::{Group, GroupState};
 use core::time::Duration;
 
 /// Whole seconds of the time a group spent in states for which `pred` holds,
@@ -59,8 +59,8 @@ impl Unit {
     /// hostname, each data interface's `ip address` (from its context's
     /// `interface` block, by name) and the activation key; the rest defaults.
     pub fn device_info(&self) -> DeviceInfo {
-        use crate::running::{Command as Rc, IpAddress};
-        use crate::wire::Space;
+        use crate::config::running::{Command as Rc, IpAddress};
+        use crate::types::Space;
         let running = self.running_config();
         let mut device = DeviceInfo::default();
         for line in running.system().lines() {
@@ -120,7 +120,7 @@ impl Unit {
     /// after a `! context NAME` line (the appliance shows a context's with
     /// `changeto context`; one view serves the simulator better).
     fn render_running_config(&self) -> String {
-        use crate::wire::Space;
+        use crate::types::Space;
         let running = self.running_config();
         let mut out = running.render(&Space::System).unwrap_or_default();
         for name in running.contexts().keys() {

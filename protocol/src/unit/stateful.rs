@@ -1,5 +1,5 @@
 //! Stateful failover on a unit (PROTOCOL.md section 8): the connection
-//! tables of its contexts ([`crate::stateful`]), their replication to the
+//! tables of its contexts ([`crate::connections`]), their replication to the
 //! mate, and the bulk sync a joining standby receives.
 //!
 //! # Who sends what
@@ -42,20 +42,21 @@
 //!
 //! # Bounds
 //!
-//! Tables: see [`crate::stateful`] (a new entry in a full table is refused
+//! Tables: see [`crate::connections`] (a new entry in a full table is refused
 //! and counted). The outbox: an incremental update that finds it holding
 //! [`STATE_OUTBOX_MAX`] messages (a state link down for long) is not queued
 //! but counted as `xerr`, and the mate gets a new bulk sync afterwards.
 
 use super::Link;
 use super::effect::{Effect, Effects};
-use crate::config::{StateLink, UnitConfig};
+use crate::config::settings::{StateLink, UnitConfig};
+use crate::connections::{
+    self as stateful, Entry, InsertError, ObjectCounters, ObjectKey, ObjectType, StateTables, TrafficError, TrafficOp,
+};
 use crate::constants::{STATE_BULK_FEED_MAX, STATE_OUTBOX_MAX};
 use crate::planted::{self, PlantedBug};
-use crate::stateful::{
-    self, Entry, InsertError, ObjectCounters, ObjectKey, ObjectType, StateTables, TrafficError, TrafficOp,
-};
-use crate::wire::{Control, Group, GroupState, Message, StateObject, StateOp};
+use crate::types::{Group, GroupState};
+use crate::wire::{Control, Message, StateObject, StateOp};
 
 /// A bulk sync this unit is sending.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -5,7 +5,7 @@
 //! timer; forward jumps are handled by the unit (silence windows restart).
 
 use crate::time::Instant;
-use crate::wire::Group;
+use crate::types::Group;
 use core::time::Duration;
 
 /// One timer of a unit.

@@ -8,12 +8,13 @@
 #![allow(dead_code)]
 
 use core::time::Duration;
-use fover_protocol::auth::Session;
-use fover_protocol::config::{InterfacePolicy, UnitConfig};
+use fover_protocol::config::settings::{InterfacePolicy, UnitConfig};
 use fover_protocol::planted::PlantedBug;
 use fover_protocol::testing::Pair;
+use fover_protocol::types::{Group, GroupState, InterfaceStatus, Role};
 use fover_protocol::unit::{Command, Event, GroupOption, IfaceId, Link, Reason};
-use fover_protocol::wire::{Group, GroupHealth, GroupState, InterfaceStatus, Kind, Message, Role, UnitHello};
+use fover_protocol::wire::auth::Session;
+use fover_protocol::wire::{GroupHealth, Kind, Message, UnitHello};
 
 pub type Outcome = Result<(), String>;
 
@@ -286,7 +287,7 @@ pub fn policy_failover_link_down_at_startup(bug: Option<PlantedBug>) -> Outcome 
 
 /// policy: state link down (no failover).
 pub fn policy_state_link_down(bug: Option<PlantedBug>) -> Outcome {
-    let mut pair = settled(1, bug, |c| c.state_link = fover_protocol::config::StateLink::Separate)?;
+    let mut pair = settled(1, bug, |c| c.state_link = fover_protocol::config::settings::StateLink::Separate)?;
     pair.cut_both(Link::State);
     run_single_active(&mut pair, secs(10))?;
     no_transitions(&pair, "state link down")?;
@@ -538,8 +539,8 @@ pub fn connection_ids(pair: &Pair, role: Role, context: &str) -> Vec<u64> {
 /// failover link; the primary, active for group 1, loses power; the
 /// secondary serves the connections it had replicated).
 pub fn stateful_tcp_connections_survive_failover(bug: Option<PlantedBug>) -> Outcome {
-    use fover_protocol::stateful::TrafficOp;
-    let mut pair = settled(2, bug, |c| c.state_link = fover_protocol::config::StateLink::SharedWithFailover)?;
+    use fover_protocol::connections::TrafficOp;
+    let mut pair = settled(2, bug, |c| c.state_link = fover_protocol::config::settings::StateLink::SharedWithFailover)?;
     for id in 1..=20 {
         pair.traffic(P, TrafficOp::Open(tcp("admin", id))).map_err(|e| e.to_string())?;
     }

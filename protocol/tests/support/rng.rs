@@ -1,17 +1,13 @@
 //! Helpers shared by the integration tests (each test crate uses a part of them).
 #![allow(dead_code)]
 
-/// splitmix64: one seed, one stream; every random choice of a test comes from it.
+/// SplitMix64 ([`fover_protocol::rng`]): one seed, one stream; every random choice of a test comes from it.
 #[derive(Clone, Debug)]
 pub struct Rng(pub u64);
 
 impl Rng {
     pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        fover_protocol::rng::step(&mut self.0)
     }
 
     /// Uniform in `0..n` (0 when `n` is 0).

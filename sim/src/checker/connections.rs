@@ -35,8 +35,9 @@ use super::{Coverage, Verdict, Violation, property, sometimes};
 use crate::schedule::UnitName;
 use crate::workload::{Answer, Carrier, Conn, Traffic};
 use fover_protocol::Unit;
-use fover_protocol::stateful::Entry;
-use fover_protocol::wire::{ConnProtocol, Group, StateObject};
+use fover_protocol::connections::Entry;
+use fover_protocol::types::Group;
+use fover_protocol::wire::{ConnProtocol, StateObject};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 

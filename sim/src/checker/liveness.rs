@@ -4,7 +4,7 @@
 
 use super::{Coverage, Obs, Timing, Verdict, View, Violation, property, sometimes};
 use crate::schedule::UnitName;
-use fover_protocol::wire::{Group, GroupState};
+use fover_protocol::types::{Group, GroupState};
 
 /// State of the liveness checker over one run.
 pub struct Liveness {

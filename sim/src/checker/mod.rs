@@ -22,7 +22,7 @@ use crate::fabric::PathState;
 use crate::schedule::UnitName;
 use crate::workload::{Answer, Traffic};
 use fover_protocol::Unit;
-use fover_protocol::wire::{Group, GroupState};
+use fover_protocol::types::{Group, GroupState};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -173,7 +173,7 @@ pub enum Obs {
     /// A unit sent a configuration or file command to its peer.
     CommandReplicated {
         unit: UnitName,
-        space: fover_protocol::wire::Space,
+        space: fover_protocol::types::Space,
         line: String,
     },
     /// A unit received a command replicated by its peer.

@@ -4,8 +4,8 @@
 
 use super::{Coverage, Obs, Timing, Verdict, View, Violation, property, sometimes};
 use crate::schedule::UnitName;
-use fover_protocol::replication::{self, CommandKind};
-use fover_protocol::wire::{Group, GroupState};
+use fover_protocol::config::replication::{self, CommandKind};
+use fover_protocol::types::{Group, GroupState};
 
 /// State of the safety checker over one run.
 pub struct Safety {
@@ -371,7 +371,7 @@ mod tests {
     use super::*;
     use crate::checker::{Timing, UnitView};
     use crate::fabric::{MS, PathState};
-    use fover_protocol::config::InterfacePolicy;
+    use fover_protocol::config::settings::InterfacePolicy;
 
     const SEC: u64 = 1_000 * MS;
 

@@ -81,18 +81,18 @@ pub fn run_command(
     context: &str,
     line: &str,
 ) -> Result<String, String> {
-    if fover_protocol::cli::parse_show_command(line) != Ok(None) {
+    if fover_protocol::config::command::parse_show_command(line) != Ok(None) {
         return unit.show(now, line).map_err(|e| e.to_string());
     }
-    match fover_protocol::cli::parse_failover_command(line) {
+    match fover_protocol::config::command::parse_failover_command(line) {
         Err(e) => Err(e.to_string()),
         Ok(Some(cmd)) if context == "system" => unit.handle_command(now, cmd).map_err(|e| e.to_string()),
         Ok(Some(_)) => Err(format!("{line:?}: failover commands are entered in the system space, not in {context}")),
         Ok(None) => {
             let space = if context == "system" {
-                fover_protocol::wire::Space::System
+                fover_protocol::types::Space::System
             } else {
-                fover_protocol::wire::Space::Context(context.to_owned())
+                fover_protocol::types::Space::Context(context.to_owned())
             };
             unit.handle_cli(now, &space, line).map_err(|e| e.to_string())
         }

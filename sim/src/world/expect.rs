@@ -3,7 +3,7 @@
 
 use super::{Core, ExpectResult};
 use crate::schedule::{ActiveOn, Expect, OnOff, Step, UnitName};
-use fover_protocol::wire::{self, Group, GroupState};
+use fover_protocol::types::{Group, GroupState};
 use fover_traces::Event as TEvent;
 use std::collections::BTreeSet;
 
@@ -214,8 +214,8 @@ impl Core {
         let units = UnitName::BOTH;
         let targets: Vec<UnitName> = e.unit.map(|u| vec![u]).unwrap_or(units.to_vec());
         let space = match e.context.as_deref() {
-            None | Some("system") => wire::Space::System,
-            Some(c) => wire::Space::Context(c.to_owned()),
+            None | Some("system") => fover_protocol::types::Space::System,
+            Some(c) => fover_protocol::types::Space::Context(c.to_owned()),
         };
         for (line, want) in [(&e.config_has, true), (&e.config_lacks, false)] {
             let Some(line) = line else { continue };

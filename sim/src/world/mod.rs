@@ -17,10 +17,11 @@ use crate::rng::Rng;
 use crate::scenario::Scenario;
 use crate::schedule::{Expect, Step, UnitName};
 use crate::workload::{Traffic, TrafficAction};
-use fover_protocol::flash::Flash;
-use fover_protocol::running::RunningConfig;
+use fover_protocol::config::flash::Flash;
+use fover_protocol::config::running::RunningConfig;
+use fover_protocol::types::Group;
 use fover_protocol::unit::{Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit, default_running_config};
-use fover_protocol::wire::{self, Group};
+use fover_protocol::wire::{self};
 use fover_protocol::{Instant, UnitConfig};
 use fover_traces::{Event as TEvent, Record};
 use std::collections::BTreeMap;
@@ -216,7 +217,7 @@ impl Core {
         });
         let contexts = configs[0].contexts.iter().map(|c| (c.name.clone(), c.group)).collect();
         let traffic = Traffic::new(scenario.traffic.clone(), scenario.seed, contexts);
-        let stateful = configs.iter().all(|c| c.state_link != fover_protocol::config::StateLink::None);
+        let stateful = configs.iter().all(|c| c.state_link != fover_protocol::config::settings::StateLink::None);
         let replication_http = [0, 1].map(|g| configs[0].groups[g].replication_http);
         Ok(Core {
             traffic,
@@ -354,7 +355,7 @@ impl Core {
         // The running config a unit with an empty flash starts with depends
         // on its settings only: built at its first such boot, kept for the
         // next (a config it refuses is left for `Unit::boot` to refuse).
-        let fresh = self.flashes[i].startup(&wire::Space::System).is_none();
+        let fresh = self.flashes[i].startup(&fover_protocol::types::Space::System).is_none();
         if fresh && self.default_running[i].as_ref().is_none_or(|(c, _)| *c != self.configs[i]) {
             self.default_running[i] =
                 default_running_config(&self.configs[i]).ok().map(|running| (self.configs[i].clone(), running));
@@ -622,7 +623,7 @@ impl Core {
 
     /// Records a command and its answer; failover commands go to the checkers.
     fn on_command(&mut self, t_ns: u64, unit: UnitName, context: &str, line: &str, result: Result<String, String>) {
-        if let Ok(Some(cmd)) = fover_protocol::cli::parse_failover_command(line) {
+        if let Ok(Some(cmd)) = fover_protocol::config::command::parse_failover_command(line) {
             use fover_protocol::unit::Command as C;
             let group = match cmd {
                 C::FailoverActive(g) | C::NoFailoverActive(g) | C::FailoverReset(g) => Some(g),
@@ -681,7 +682,7 @@ impl Core {
         t_ns: u64,
         action: TrafficAction,
         boot: u64,
-        result: Result<(), fover_protocol::stateful::TrafficError>,
+        result: Result<(), fover_protocol::connections::TrafficError>,
     ) {
         if boot != action.boot {
             return; // meant for an earlier boot: nothing to learn

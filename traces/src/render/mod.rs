@@ -25,7 +25,7 @@ pub mod html;
 pub mod timeline;
 
 use crate::{Event, Record};
-use fover_protocol::wire::GroupState;
+use fover_protocol::types::GroupState;
 
 /// The two units, in lane order.
 pub const UNITS: [&str; 2] = ["primary", "secondary"];

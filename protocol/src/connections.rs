@@ -11,10 +11,11 @@
 //!
 //! ```
 //! use core::time::Duration;
-//! use fover_protocol::config::StateLink;
-//! use fover_protocol::stateful::TrafficOp;
+//! use fover_protocol::config::settings::StateLink;
+//! use fover_protocol::connections::TrafficOp;
 //! use fover_protocol::testing::Pair;
-//! use fover_protocol::wire::{ConnProtocol, Role, StateObject};
+//! use fover_protocol::types::Role;
+//! use fover_protocol::wire::{ConnProtocol, StateObject};
 //!
 //! let (mut primary, mut secondary) = Pair::configs(2);
 //! primary.state_link = StateLink::SharedWithFailover;

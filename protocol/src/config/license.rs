@@ -34,7 +34,7 @@
 //! meant to resist someone who reads the source.
 //!
 //! ```
-//! use fover_protocol::license::{generate_key, parse_and_verify, Features, License, LicenseError, LicenseKind};
+//! use fover_protocol::config::license::{generate_key, parse_and_verify, Features, License, LicenseError, LicenseKind};
 //!
 //! let ur = License { kind: LicenseKind::Unrestricted, features: Features { contexts: 20, vpn_peers: 750 } };
 //! let key = generate_key("JMX1234L0AB", &ur).to_string();
@@ -49,7 +49,7 @@
 //! where it has one ([`PairingRefusal::syslog_id`]).
 
 use crate::constants::{CONTEXTS_MAX, LICENSE_BASE_CONTEXTS, LICENSE_BASE_VPN_PEERS, LICENSE_VPN_PEERS_MAX};
-use crate::wire::SoftwareVersion;
+use crate::types::SoftwareVersion;
 use core::fmt;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};

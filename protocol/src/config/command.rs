@@ -2,18 +2,18 @@
 //! `show` commands ([`parse_show_command`]).
 //!
 //! ```
-//! use fover_protocol::cli::parse_failover_command;
+//! use fover_protocol::config::command::parse_failover_command;
 //! use fover_protocol::unit::Command;
-//! use fover_protocol::wire::Group;
+//! use fover_protocol::types::Group;
 //!
 //! assert_eq!(parse_failover_command("failover active group 2"), Ok(Some(Command::FailoverActive(Some(Group::Two)))));
 //! assert_eq!(parse_failover_command("hostname fw1"), Ok(None)); // not a failover command
 //! ```
 
-use crate::config::InterfacePolicy;
+use crate::config::settings::InterfacePolicy;
 use crate::show::{ShowCommand, ShowError};
+use crate::types::{Group, Role};
 use crate::unit::{Command, GroupOption};
-use crate::wire::{Group, Role};
 use core::time::Duration;
 
 /// A failover command line that could not be parsed.

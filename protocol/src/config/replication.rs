@@ -22,8 +22,8 @@
 //! CLI expands a command before it is classified.
 //!
 //! ```
-//! use fover_protocol::replication::{classify, Classification};
-//! use fover_protocol::wire::Space;
+//! use fover_protocol::config::replication::{classify, Classification};
+//! use fover_protocol::types::Space;
 //!
 //! assert_eq!(classify(&Space::System, "show failover", true), Classification::NotReplicated);
 //! assert_eq!(classify(&Space::System, "wr mem", true), Classification::Replicated);
@@ -32,7 +32,7 @@
 //!                  Classification::LocalOnly { out_of_sync: true, .. }));
 //! ```
 
-use crate::wire::{Group, Space};
+use crate::types::{Group, Space};
 use core::fmt;
 use std::borrow::Cow;
 use std::collections::BTreeMap;

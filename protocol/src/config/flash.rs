@@ -21,9 +21,9 @@
 //! changes nothing.
 //!
 //! ```
-//! use fover_protocol::flash::Flash;
-//! use fover_protocol::running::RunningConfig;
-//! use fover_protocol::wire::Space;
+//! use fover_protocol::config::flash::Flash;
+//! use fover_protocol::config::running::RunningConfig;
+//! use fover_protocol::types::Space;
 //!
 //! let mut running = RunningConfig::new();
 //! running.apply(&Space::System, "hostname fw1").unwrap();
@@ -35,10 +35,10 @@
 //! assert_eq!(after_reboot.render(&Space::System).unwrap(), "hostname fw1\n");
 //! ```
 
-use crate::license::{self, ActivationKey, License, LicenseError, check_flash_fits};
-use crate::replication::{CommandKind, canonical_words, command_kind};
-use crate::running::{ParseError, RunningConfig};
-use crate::wire::Space;
+use crate::config::license::{self, ActivationKey, License, LicenseError, check_flash_fits};
+use crate::config::replication::{CommandKind, canonical_words, command_kind};
+use crate::config::running::{ParseError, RunningConfig};
+use crate::types::Space;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a flash operation failed. Nothing changed.

@@ -1,9 +1,9 @@
 //! A unit's failover settings (the `failover ...` bootstrap commands and the
 //! `failover group` options), their legal ranges, and [`ConfigError`].
 
-use crate::auth::FailoverKey;
 use crate::constants::*;
-use crate::wire::{Group, Role, SoftwareVersion};
+use crate::types::{Group, Role, SoftwareVersion};
+use crate::wire::auth::{FailoverKey, KeyError};
 use core::fmt;
 use core::time::Duration;
 
@@ -21,6 +21,12 @@ pub enum ConfigError {
     InterfacePolicy { text: String },
     #[error("{field}: {detail}")]
     Invalid { field: &'static str, detail: String },
+}
+
+impl From<KeyError> for ConfigError {
+    fn from(e: KeyError) -> ConfigError {
+        ConfigError::FailoverKey { rule: e.rule }
+    }
 }
 
 /// When a group's interface failures trigger a failover.
@@ -134,7 +140,7 @@ pub struct Device {
     pub transparent: bool,
     /// The license the unit was delivered with: a fresh flash holds its
     /// activation key (see `flash::Flash::factory`).
-    pub factory_license: crate::license::License,
+    pub factory_license: crate::config::license::License,
 }
 
 impl Device {
@@ -149,9 +155,9 @@ impl Device {
             },
             ram_mb: 512,
             transparent: false,
-            factory_license: crate::license::License {
-                kind: crate::license::LicenseKind::Unrestricted,
-                features: crate::license::Features { contexts: 20, vpn_peers: 750 },
+            factory_license: crate::config::license::License {
+                kind: crate::config::license::LicenseKind::Unrestricted,
+                features: crate::config::license::Features { contexts: 20, vpn_peers: 750 },
             },
         }
     }

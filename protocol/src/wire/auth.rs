@@ -22,10 +22,8 @@
 //! [`Session`] is one unit's end of the link: it numbers and seals what the
 //! unit sends, and opens, authenticates and decodes what it receives.
 
-use crate::config::ConfigError;
-use crate::wire::{
-    self, DecodeError, FLAG_SEALED, Frame, HEADER_LEN, Header, InterfaceHelloRef, InterfaceStatus, Message, Role,
-};
+use crate::types::{InterfaceStatus, Role};
+use crate::wire::{self, DecodeError, FLAG_SEALED, Frame, HEADER_LEN, Header, InterfaceHelloRef, Message};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
@@ -44,15 +42,22 @@ pub const SECRET_LEN_MAX: usize = 63;
 /// Hex digits of `failover key hex`.
 pub const HEX_KEY_DIGITS: usize = 32;
 
-/// The rule a rejected failover key breaks: the `rule` of
-/// [`ConfigError::FailoverKey`], one text per rule so callers and tests can
-/// tell them apart.
+/// The rule a rejected failover key breaks: the `rule` of a [`KeyError`],
+/// one text per rule so callers and tests can tell them apart.
 pub mod key_rule {
     pub const SECRET_EMPTY: &str = "a secret is at least 1 character long";
     pub const SECRET_TOO_LONG: &str = "a secret is at most 63 characters long";
     pub const SECRET_CHARACTERS: &str = "a secret has only printable ASCII characters, without spaces";
     pub const HEX_DIGIT_COUNT: &str = "a hex key is exactly 32 hexadecimal digits";
     pub const HEX_DIGITS: &str = "a hex key has only the digits 0-9, a-f and A-F";
+}
+
+/// A failover key that breaks a rule of `failover key`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("failover key: {rule}")]
+pub struct KeyError {
+    /// One of the [`key_rule`] texts.
+    pub rule: &'static str,
 }
 
 /// A failover key as configured with `failover key {secret | hex key}`.
@@ -71,7 +76,7 @@ impl core::fmt::Debug for FailoverKey {
 
 impl FailoverKey {
     /// A shared secret of 1 to 63 printable characters, without spaces.
-    pub fn secret(text: &str) -> Result<FailoverKey, ConfigError> {
+    pub fn secret(text: &str) -> Result<FailoverKey, KeyError> {
         let rule = if text.is_empty() {
             key_rule::SECRET_EMPTY
         } else if text.chars().count() > SECRET_LEN_MAX {
@@ -81,19 +86,19 @@ impl FailoverKey {
         } else {
             return Ok(FailoverKey { material: text.as_bytes().to_vec(), hex: false });
         };
-        Err(ConfigError::FailoverKey { rule })
+        Err(KeyError { rule })
     }
 
     /// A key of exactly 32 hexadecimal digits (`failover key hex ...`).
-    pub fn hex(digits: &str) -> Result<FailoverKey, ConfigError> {
+    pub fn hex(digits: &str) -> Result<FailoverKey, KeyError> {
         if digits.chars().count() != HEX_KEY_DIGITS {
-            return Err(ConfigError::FailoverKey { rule: key_rule::HEX_DIGIT_COUNT });
+            return Err(KeyError { rule: key_rule::HEX_DIGIT_COUNT });
         }
         let mut material = Vec::with_capacity(HEX_KEY_DIGITS / 2);
         let mut high = None;
         for c in digits.chars() {
             let Some(nibble) = c.to_digit(16) else {
-                return Err(ConfigError::FailoverKey { rule: key_rule::HEX_DIGITS });
+                return Err(KeyError { rule: key_rule::HEX_DIGITS });
             };
             // `to_digit(16)` is below 16, so both casts are lossless.
             match high.take() {
@@ -105,7 +110,7 @@ impl FailoverKey {
     }
 
     /// Parses the argument of `failover key`: `hex DIGITS` or a secret.
-    pub fn parse(text: &str) -> Result<FailoverKey, ConfigError> {
+    pub fn parse(text: &str) -> Result<FailoverKey, KeyError> {
         match text.trim().split_once(' ') {
             Some(("hex", digits)) => FailoverKey::hex(digits.trim()),
             _ => FailoverKey::secret(text.trim()),
@@ -526,7 +531,8 @@ mod tests {
     /// frame, and `open_lean` reads it as `open` does, keyed or not.
     #[test]
     fn interface_hello_sealed_and_opened_lean_as_in_full() {
-        use crate::wire::{InterfaceHello, InterfaceStatus};
+        use crate::types::InterfaceStatus;
+        use crate::wire::InterfaceHello;
         let key = FailoverKey::secret("s3cret").unwrap();
         for key in [None, Some(&key)] {
             let (mut a, mut b) = (Session::new(Role::Primary, 1, key), Session::new(Role::Primary, 1, key));
