@@ -54,20 +54,28 @@ impl Unit {
 
     /// Takes in a new reading of the clock: rebases deadlines when it went
     /// back, restarts silence windows after a forward gap ([fover] Clocks).
+    #[inline]
     pub(super) fn observe_time(&mut self, now: Instant) {
+        let last = self.s.clock;
+        // The gap is at least a polltime, and most inputs come sooner.
+        if now < last || (now.saturating_since(last) > self.config.unit_polltime && self.s.mode != Mode::Standalone) {
+            self.observe_time_step(now);
+        }
+        self.s.clock = now;
+    }
+
+    /// [`Unit::observe_time`] when the clock went back or may have jumped forwards.
+    #[cold]
+    #[inline(never)]
+    fn observe_time_step(&mut self, now: Instant) {
         let last = self.s.clock;
         if now < last {
             self.work.state = true;
             self.rebase_back(last.saturating_since(now));
-        } else if self.s.mode != Mode::Standalone && {
-            // The gap is at least a polltime, and most inputs come sooner.
-            let since = now.saturating_since(last);
-            since > self.config.unit_polltime && since > self.gap_threshold()
-        } {
+        } else if now.saturating_since(last) > self.gap_threshold() {
             self.work.state = true;
             self.restart_silence_windows(now);
         }
-        self.s.clock = now;
     }
 
     /// The clock stepped back by `back`: every stored instant moves with it,
@@ -135,6 +143,10 @@ impl Unit {
             return;
         }
         self.stats.hellos_received += 1;
+        if self.s.peer.fresh && self.s.peer.boot == Some(boot) && self.s.peer.hello.as_ref() == Some(&hello) {
+            self.on_hello_repeated(now, seq);
+            return;
+        }
         // A hello that repeats the last one of the same boot leaves the
         // peer's interface statuses as they are (they come from it alone).
         let repeated = self.s.peer.boot == Some(boot) && self.s.peer.hello.as_ref() == Some(&hello);
@@ -167,6 +179,24 @@ impl Unit {
         peer.boot = Some(boot);
         peer.hello = Some(hello);
         peer.fresh = true;
+        self.on_peer_heard_on_failover_link(now);
+        self.settle_requests();
+    }
+
+    /// A hello that repeats the last one taken in from the same boot, while
+    /// the peer's view is current (so it is neither failed nor suspended and
+    /// no LAN test runs): the peer's interface statuses stay as they are, so
+    /// only failures still to confirm and the Unknown rule, hand-overs and
+    /// role requests can change, besides the frame number and hold deadline.
+    fn on_hello_repeated(&mut self, now: Instant, seq: u64) {
+        let peer = &mut self.s.peer;
+        self.work.state |= peer.handed_over != [false; 2];
+        self.work.timers = true;
+        peer.hello_seq = seq;
+        peer.handed_over = [false; 2];
+        if self.s.ifaces.iter().any(|m| matches!(m.status, InterfaceStatus::Failed | InterfaceStatus::Unknown)) {
+            self.on_peer_interface_report();
+        }
         self.on_peer_heard_on_failover_link(now);
         self.settle_requests();
     }

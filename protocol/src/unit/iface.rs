@@ -240,7 +240,11 @@ impl Unit {
 
     /// Re-arms `InterfaceCheck(g)` at the earliest deadline of the group's interfaces.
     pub(super) fn rearm_interface_check(&mut self, g: Group) {
-        match self.interface_deadlines()[g.index()] {
+        let mut next = None;
+        for (m, _) in self.s.ifaces.iter().zip(&self.s.iface_groups).filter(|(_, ig)| **ig == g) {
+            next = earliest(earliest(next, m.hold), m.phase_end);
+        }
+        match next {
             Some(at) => self.s.timers.set(Timer::InterfaceCheck(g), at),
             None => self.s.timers.stop(Timer::InterfaceCheck(g)),
         }
@@ -248,19 +252,27 @@ impl Unit {
 
     /// Traffic heard on `iface`: a frame from the peer (`from_peer`), or other
     /// hosts' datagrams.
+    #[inline]
     pub(super) fn on_interface_traffic(&mut self, now: Instant, iface: IfaceId, from_peer: bool) {
         let i = iface.0 as usize;
-        if !self.is_monitored(i) || !self.s.ifaces[i].link_up {
+        let (Some(m), Some(c)) = (self.s.ifaces.get(i), self.config.interfaces.get(i)) else { return };
+        if self.s.mode == Mode::Standalone || !c.monitored || !m.link_up {
             return;
         }
         // Other hosts' traffic on an interface that is neither tested nor
         // failed, the common input, changes nothing.
-        let status = self.s.ifaces[i].status;
         if !from_peer
-            && !matches!(status, InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown)
+            && !matches!(m.status, InterfaceStatus::Testing | InterfaceStatus::Failed | InterfaceStatus::Unknown)
         {
             return;
         }
+        self.interface_traffic_heard(now, i, from_peer);
+    }
+
+    /// [`Unit::on_interface_traffic`] on a monitored interface whose link is
+    /// up, when the traffic may change something.
+    #[inline(never)]
+    fn interface_traffic_heard(&mut self, now: Instant, i: usize, from_peer: bool) {
         let g = self.s.iface_groups[i];
         let half = self.iface_half_hold(g);
         let m = &mut self.s.ifaces[i];

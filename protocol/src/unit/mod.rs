@@ -588,6 +588,7 @@ impl Unit {
     /// frame numbers and frames sent ([`Work`]) on a settled unit skips it:
     /// neither the group rules nor the planes read any of those, so they
     /// would do nothing; only the role requests a unit hello re-sends go out.
+    #[inline]
     pub(super) fn finish_input(&mut self, now: Instant) {
         if !self.work.state && self.settled {
             debug_assert!(!self.out.hello_due, "a group changed state unmarked");
@@ -604,6 +605,12 @@ impl Unit {
             }
             return;
         }
+        self.finish_input_fully(now);
+    }
+
+    /// The end of an input that may have changed state, or on a unit not settled.
+    #[inline(never)]
+    fn finish_input_fully(&mut self, now: Instant) {
         self.work = Work::default();
         self.changed_anything();
         self.evaluate(now);

@@ -69,10 +69,15 @@ impl Unit {
     }
 
     /// Carries out what a plane asked for, in order.
+    #[inline(always)]
     pub(super) fn route(&mut self, fx: Effects) {
-        if fx.is_empty() {
-            return;
+        if !fx.is_empty() {
+            self.route_all(fx);
         }
+    }
+
+    #[inline(never)]
+    fn route_all(&mut self, fx: Effects) {
         for effect in fx {
             match effect {
                 Effect::Send(body) => self.cp_send(body),

@@ -145,6 +145,12 @@ impl Survival {
     }
 
     /// The notes of the judgements since the last call, for the trace: (time, text).
+    /// Whether notes wait to be taken.
+    #[inline]
+    pub fn has_notes(&self) -> bool {
+        !self.notes.is_empty()
+    }
+
     pub fn take_notes(&mut self) -> Vec<(u64, String)> {
         std::mem::take(&mut self.notes)
     }

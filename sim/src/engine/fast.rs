@@ -199,6 +199,8 @@ impl Fast {
         let cached = &mut self.deadline_at_version[u.index()];
         let deadline = drain(
             unit,
+            // Inlined: a closure this size is otherwise called, once per output.
+            #[inline(always)]
             |o| match o {
                 Output::Transmit(t) => {
                     if let Route::Deliver(copies) = core.on_transmit(now, u, t.link, t.bytes) {

@@ -645,7 +645,15 @@ impl Core {
     }
 
     /// The notes of the property-9 checker's judgements, into the trace.
+    #[inline(always)]
     fn record_connection_notes(&mut self) {
+        if self.checkers.connections.has_notes() {
+            self.record_connection_notes_now();
+        }
+    }
+
+    #[inline(never)]
+    fn record_connection_notes_now(&mut self) {
         for (t, text) in self.checkers.connections.take_notes() {
             self.record(t, TEvent::Note { unit: None, text });
         }
