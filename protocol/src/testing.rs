@@ -31,13 +31,14 @@
 //! assert_eq!(pair.active_units(Group::One), vec![Role::Primary]);
 //! ```
 
+use crate::config::command::{Command, CommandError};
 use crate::config::flash::Flash;
 use crate::config::settings::{ContextConfig, InterfaceConfig, UnitConfig};
 use crate::connections::{TrafficError, TrafficOp};
 use crate::rng::{self, SplitMix64};
 use crate::time::Instant;
 use crate::types::{Group, GroupState, Role, Space};
-use crate::unit::{self, Command, CommandError, Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
+use crate::unit::{self, Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
 use crate::wire::{self, Kind};
 use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
