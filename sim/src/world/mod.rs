@@ -10,13 +10,13 @@ mod step;
 pub use step::{Engine, UnitJob, apply, boot, traffic, workload};
 
 use crate::checker::{Checkers, Obs, UnitView, Verdict, View};
-use crate::clock::ClockModel;
 use crate::engine::Outcome;
 use crate::fabric::{self, Fabric, LinkIdx, MS, Port, Route};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
 use crate::schedule::{Expect, Step, UnitName};
 use crate::workload::{Traffic, TrafficAction};
+use fover_protocol::clock::ClockModel;
 use fover_protocol::config::flash::Flash;
 use fover_protocol::config::running::RunningConfig;
 use fover_protocol::types::Group;
