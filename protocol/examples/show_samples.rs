@@ -16,12 +16,13 @@
 #![allow(dead_code)] // also compiled into protocol/tests/show_golden.rs, which uses part of it
 
 use core::time::Duration;
+use fover_protocol::config::command::Command;
 use fover_protocol::config::license::{Features, License, LicenseKind, generate_key};
 use fover_protocol::config::settings::{ContextConfig, InterfaceConfig, StateLink, UnitConfig};
 use fover_protocol::show::{DeviceInfo, SHOW_COMMANDS};
 use fover_protocol::testing::Pair;
 use fover_protocol::types::{Group, Role};
-use fover_protocol::unit::{Command, IfaceId};
+use fover_protocol::unit::IfaceId;
 use std::path::Path;
 
 /// Contexts and their groups: `admin` and `ctx1` in group 1, `ctx2` in group 2.

@@ -6,6 +6,7 @@
 //! * [`channel`]: exactly-once, in-order delivery of control messages over a lossy link.
 //! * [`config`]: settings, the running config, flash, licenses, replication rules, command parsing.
 //! * [`unit`]: [`Unit`], one appliance's failover logic. Time is always an argument.
+//! * [`clock`]: the model of a unit's clock over true time (skew, drift, steps) the harnesses share.
 //! * [`rng`]: SplitMix64, the one random number generator (unit nonces, harnesses).
 //! * [`connections`]: the per-context connection tables that stateful failover replicates.
 //! * [`show`]: the operator `show` commands in the appliance's layout ([`Unit::show`]).
@@ -23,6 +24,7 @@
 //! ```
 
 pub mod channel;
+pub mod clock;
 pub mod config;
 pub mod connections;
 pub mod constants;

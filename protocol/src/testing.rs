@@ -5,7 +5,7 @@
 //! Modelled on quinn-proto's test `Pair`. Every input to a unit follows the
 //! drain contract ([`crate::unit::drain`]); every frame a unit sends crosses
 //! the pair's links, which can be cut per direction or drop frames by
-//! [`Kind`]. Each unit reads its own clock: `local = origin + true_elapsed ×
+//! [`Kind`]. Each unit reads its own clock ([`crate::clock::ClockModel`]): `local = origin + true_elapsed ×
 //! (10⁶ + ppm) / 10⁶ + steps`, in integers. Working data interfaces also
 //! carry background traffic from other hosts (datagrams that are not failover
 //! frames), which the interface test counts as network activity.
@@ -31,13 +31,15 @@
 //! assert_eq!(pair.active_units(Group::One), vec![Role::Primary]);
 //! ```
 
+use crate::clock::ClockModel;
+use crate::config::command::{Command, CommandError};
 use crate::config::flash::Flash;
 use crate::config::settings::{ContextConfig, InterfaceConfig, UnitConfig};
 use crate::connections::{TrafficError, TrafficOp};
 use crate::rng::{self, SplitMix64};
 use crate::time::Instant;
 use crate::types::{Group, GroupState, Role, Space};
-use crate::unit::{self, Command, CommandError, Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
+use crate::unit::{self, Event, FLASH_BYTES_DEFAULT, IfaceId, Link, Unit};
 use crate::wire::{self, Kind};
 use core::time::Duration;
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,8 +50,7 @@ pub const LATENCY: Duration = Duration::from_millis(1);
 pub const BACKGROUND_PERIOD: Duration = Duration::from_millis(100);
 /// Default bound on the steps of one `run_*` call.
 pub const STEPS_MAX: u64 = 5_000_000;
-/// Largest drift a clock may be given, in parts per million.
-pub const DRIFT_PPM_MAX: i64 = 500_000;
+pub use crate::clock::DRIFT_PPM_MAX;
 /// A datagram from another host on a data segment (an ARP request): not a failover frame.
 pub const BACKGROUND_DATAGRAM: [u8; 42] = {
     let mut b = [0u8; 42];
@@ -75,56 +76,10 @@ pub struct StepBoundExceeded {
     pub at: Duration,
 }
 
-/// A unit's clock: affine in true time, with steps.
-#[derive(Clone, Copy, Debug)]
-struct Clock {
-    anchor_true: u64,
-    anchor_local: u64,
-    ppm: i64,
-}
-
-impl Clock {
-    fn local(&self, t: u64) -> Instant {
-        let elapsed = t.saturating_sub(self.anchor_true) as i128;
-        let local = self.anchor_local as i128 + elapsed * (1_000_000 + self.ppm as i128) / 1_000_000;
-        Instant(local.clamp(0, u64::MAX as i128) as u64)
-    }
-
-    /// The earliest true time at or after `now` when this clock reads at least `local`.
-    fn true_at(&self, local: Instant, now: u64) -> u64 {
-        if self.local(now) >= local {
-            return now;
-        }
-        let need = local.0 as i128 - self.anchor_local as i128;
-        let rate = 1_000_000 + self.ppm as i128;
-        let elapsed = (need * 1_000_000 + rate - 1) / rate;
-        let mut t = (self.anchor_true as i128 + elapsed).clamp(now as i128, u64::MAX as i128) as u64;
-        for _ in 0..4 {
-            if self.local(t) >= local {
-                break;
-            }
-            t = t.saturating_add(1);
-        }
-        t.max(now)
-    }
-
-    fn step(&mut self, now: u64, delta_ns: i128) {
-        let current = self.local(now).0 as i128;
-        self.anchor_local = (current + delta_ns).clamp(0, u64::MAX as i128) as u64;
-        self.anchor_true = now;
-    }
-
-    fn set_drift(&mut self, now: u64, ppm: i64) {
-        self.anchor_local = self.local(now).0;
-        self.anchor_true = now;
-        self.ppm = ppm.clamp(-DRIFT_PPM_MAX, DRIFT_PPM_MAX);
-    }
-}
-
 struct Slot {
     config: UnitConfig,
     unit: Option<Unit>,
-    clock: Clock,
+    clock: ClockModel,
     /// Physical link of each data interface.
     iface_up: Vec<bool>,
     /// No traffic at all passes through this unit's port.
@@ -223,7 +178,7 @@ impl Pair {
             silent: vec![false; config.interfaces.len()],
             config,
             unit: None,
-            clock: Clock { anchor_true: 0, anchor_local: origin_s * 1_000_000_000, ppm: 0 },
+            clock: ClockModel::new(origin_s * 1_000_000_000, 0),
             boots: 0,
         };
         let mut pair = Pair {
@@ -444,7 +399,7 @@ impl Pair {
     /// Steps a unit's clock by `delta_ms` (negative: backwards).
     pub fn step_clock(&mut self, role: Role, delta_ms: i64) {
         let now = self.now;
-        self.slots[index(role)].clock.step(now, delta_ms as i128 * 1_000_000);
+        self.slots[index(role)].clock.step(now, delta_ms);
     }
 
     /// Gives a unit's clock a drift, in parts per million (clamped to ±[`DRIFT_PPM_MAX`]).
@@ -520,7 +475,7 @@ impl Pair {
         let mut timer: Option<(u64, usize)> = None;
         for i in 0..2 {
             if let Some(at) = self.slots[i].unit.as_ref().and_then(Unit::poll_timeout) {
-                let t = self.slots[i].clock.true_at(at, self.now);
+                let t = self.slots[i].clock.true_at(self.now, at);
                 if timer.is_none_or(|(best, _)| t < best) {
                     timer = Some((t, i));
                 }

@@ -186,3 +186,7 @@ impl fmt::Display for Space {
         }
     }
 }
+
+/// Index of a data interface in [`crate::UnitConfig::interfaces`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IfaceId(pub u16);

@@ -1,8 +1,8 @@
 //! The running configuration model and parser.
 
 use fover_protocol::config::running::{
-    Applied, Command, FailoverAddress, FailoverCommand, GroupOption, IpAddress, Limitation, LineError, ParseError,
-    RunningConfig,
+    Applied, FailoverAddress, FailoverCommand, GroupOption, IpAddress, Limitation, LineError, ParseError,
+    RunningConfig, Statement,
 };
 use fover_protocol::config::settings::InterfacePolicy;
 use fover_protocol::constants::CONTEXTS_MAX;
@@ -70,7 +70,7 @@ fn primary() -> RunningConfig {
     rc
 }
 
-fn commands(rc: &RunningConfig, space: &Space) -> Vec<Command> {
+fn commands(rc: &RunningConfig, space: &Space) -> Vec<Statement> {
     rc.space(space).unwrap().lines().iter().map(|l| l.command().clone()).collect()
 }
 
@@ -78,14 +78,14 @@ fn commands(rc: &RunningConfig, space: &Space) -> Vec<Command> {
 fn running_config_parses_the_commands_the_protocol_cares_about() {
     let rc = primary();
     let system = commands(&rc, &Space::System);
-    assert!(system.contains(&Command::Hostname("fw".into())));
-    assert!(system.contains(&Command::Failover(FailoverCommand::Enable(true))));
-    assert!(system.contains(&Command::Failover(FailoverCommand::LanUnit(Role::Primary))));
-    assert!(system.contains(&Command::Failover(FailoverCommand::LanInterface {
+    assert!(system.contains(&Statement::Hostname("fw".into())));
+    assert!(system.contains(&Statement::Failover(FailoverCommand::Enable(true))));
+    assert!(system.contains(&Statement::Failover(FailoverCommand::LanUnit(Role::Primary))));
+    assert!(system.contains(&Statement::Failover(FailoverCommand::LanInterface {
         name: "folink".into(),
         hardware: "GigabitEthernet0/3".into()
     })));
-    assert!(system.contains(&Command::Failover(FailoverCommand::InterfaceIp {
+    assert!(system.contains(&Statement::Failover(FailoverCommand::InterfaceIp {
         name: "folink".into(),
         address: FailoverAddress::V4 {
             address: Ipv4Addr::new(10, 0, 0, 1),
@@ -93,12 +93,12 @@ fn running_config_parses_the_commands_the_protocol_cares_about() {
             standby: Ipv4Addr::new(10, 0, 0, 2)
         }
     })));
-    assert!(system.contains(&Command::Failover(FailoverCommand::Key)));
-    assert!(system.contains(&Command::Failover(FailoverCommand::Polltime {
+    assert!(system.contains(&Statement::Failover(FailoverCommand::Key)));
+    assert!(system.contains(&Statement::Failover(FailoverCommand::Polltime {
         polltime: Duration::from_millis(200),
         holdtime: Duration::from_millis(800)
     })));
-    assert!(system.contains(&Command::FailoverGroup(Group::Two)));
+    assert!(system.contains(&Statement::FailoverGroup(Group::Two)));
     for option in [
         GroupOption::Preferred(Role::Primary),
         GroupOption::Preempt(Some(Duration::from_secs(30))),
@@ -107,21 +107,21 @@ fn running_config_parses_the_commands_the_protocol_cares_about() {
         GroupOption::PolltimeInterface { polltime: Duration::from_secs(3), holdtime: Duration::from_secs(15) },
         GroupOption::ReplicationHttp(true),
     ] {
-        assert!(system.contains(&Command::GroupOption(option.clone())), "{option:?}");
+        assert!(system.contains(&Statement::GroupOption(option.clone())), "{option:?}");
     }
-    assert!(system.contains(&Command::JoinFailoverGroup(Group::Two)));
+    assert!(system.contains(&Statement::JoinFailoverGroup(Group::Two)));
     assert_eq!(rc.admin_context(), "admin");
     let ctx2 = commands(&rc, &ctx("ctx2"));
-    assert!(ctx2.contains(&Command::IpAddress(IpAddress::Static {
+    assert!(ctx2.contains(&Statement::IpAddress(IpAddress::Static {
         address: Ipv4Addr::new(192, 168, 5, 101),
         mask: Ipv4Addr::new(255, 255, 255, 0),
         standby: Some(Ipv4Addr::new(192, 168, 5, 102))
     })));
-    assert!(ctx2.contains(&Command::IpAddress(IpAddress::Dhcp)));
-    assert!(ctx2.contains(&Command::MonitorInterface { name: "inside".into(), monitored: true }));
-    assert!(ctx2.contains(&Command::MonitorInterface { name: "outside".into(), monitored: false }));
-    assert_eq!(ctx2.iter().filter(|c| matches!(c, Command::AccessList { name } if name == "acl_in")).count(), 2);
-    assert!(ctx2.contains(&Command::Verbatim), "security-level is kept verbatim");
+    assert!(ctx2.contains(&Statement::IpAddress(IpAddress::Dhcp)));
+    assert!(ctx2.contains(&Statement::MonitorInterface { name: "inside".into(), monitored: true }));
+    assert!(ctx2.contains(&Statement::MonitorInterface { name: "outside".into(), monitored: false }));
+    assert_eq!(ctx2.iter().filter(|c| matches!(c, Statement::AccessList { name } if name == "acl_in")).count(), 2);
+    assert!(ctx2.contains(&Statement::Verbatim), "security-level is kept verbatim");
 }
 
 #[test]
@@ -361,8 +361,8 @@ fn running_config_full_sync_reproduces_the_sender_and_keeps_bootstrap() {
     assert!(receiver.eq_ignoring_bootstrap(&sender));
     assert_eq!(receiver.digest(), sender.digest());
     let system = commands(&receiver, &Space::System);
-    assert!(system.contains(&Command::Failover(FailoverCommand::LanUnit(Role::Secondary))), "kept its own role");
-    assert!(!system.contains(&Command::Failover(FailoverCommand::LanUnit(Role::Primary))));
+    assert!(system.contains(&Statement::Failover(FailoverCommand::LanUnit(Role::Secondary))), "kept its own role");
+    assert!(!system.contains(&Statement::Failover(FailoverCommand::LanUnit(Role::Primary))));
 }
 
 #[test]

@@ -3,10 +3,10 @@
 //! value, naming the field.
 
 use core::time::Duration;
+use fover_protocol::config::command::{Command, CommandError, GroupOption};
 use fover_protocol::config::settings::{ConfigError, ContextConfig, InterfaceConfig, InterfacePolicy};
 use fover_protocol::testing::Pair;
 use fover_protocol::types::{Group, Role};
-use fover_protocol::unit::{Command, CommandError, GroupOption};
 use fover_protocol::{Instant, Unit, UnitConfig};
 
 fn power_on(config: UnitConfig) -> Result<Unit, ConfigError> {

@@ -4,10 +4,11 @@
 mod common;
 
 use common::*;
+use fover_protocol::config::command::CommandError;
 use fover_protocol::config::replication::SyncDirection;
 use fover_protocol::testing::Pair;
 use fover_protocol::types::{Role, Space};
-use fover_protocol::unit::{CommandError, Event, Link, SYSLOG_HEAL_DISCARD};
+use fover_protocol::unit::{Event, Link, SYSLOG_HEAL_DISCARD};
 use fover_protocol::wire::Kind;
 
 /// The running config of `role`'s space as text.
@@ -372,7 +373,7 @@ fn a_sync_cut_short_keeps_the_receivers_config() {
 /// 182712: the stale sync arrived 6 s late and left the mate with an empty config).
 #[test]
 fn a_stale_sync_delivered_late_is_followed_by_a_fresh_one() {
-    use fover_protocol::unit::Command;
+    use fover_protocol::config::command::Command;
     let mut pair = settled(2, None, |_| {}).unwrap();
     pair.cli(P, "system", "hostname before-reboot").unwrap();
     pair.run_for(secs(1));

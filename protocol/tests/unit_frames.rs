@@ -4,8 +4,9 @@
 mod common;
 
 use common::*;
+use fover_protocol::config::command::Command;
 use fover_protocol::types::GroupState;
-use fover_protocol::unit::{Command, Link};
+use fover_protocol::unit::Link;
 use fover_protocol::wire::auth::Session;
 use fover_protocol::wire::{Control, GroupHealth, Message, RoleRequestKind, UnitHello};
 

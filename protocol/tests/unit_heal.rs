@@ -3,10 +3,11 @@
 mod common;
 
 use common::*;
+use fover_protocol::config::command::Command;
 use fover_protocol::config::settings::{InterfacePolicy, UnitConfig};
 use fover_protocol::testing::Pair;
 use fover_protocol::types::GroupState;
-use fover_protocol::unit::{Command, Link};
+use fover_protocol::unit::Link;
 use fover_protocol::wire::Kind;
 
 /// heal: both active, same number of failed interfaces (the preferred unit keeps the group; the other goes standby through Cold Standby).

@@ -3,8 +3,9 @@
 mod common;
 
 use common::*;
+use fover_protocol::config::command::{Command, CommandError, GroupOption};
 use fover_protocol::types::GroupState;
-use fover_protocol::unit::{Command, CommandError, Event, GroupOption, Link, Reason};
+use fover_protocol::unit::{Event, Link, Reason};
 use fover_protocol::wire::Kind;
 
 /// manual: `failover active group 1` on the standby (the group moves here; the other unit goes Standby Ready).

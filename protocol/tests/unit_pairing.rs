@@ -5,11 +5,12 @@
 mod common;
 
 use common::*;
+use fover_protocol::config::command::CommandError;
 use fover_protocol::config::license::{Features, License, LicenseKind, generate_key};
 use fover_protocol::config::settings::Device;
 use fover_protocol::testing::Pair;
 use fover_protocol::types::{GroupState, Role, SoftwareVersion};
-use fover_protocol::unit::{CommandError, Event};
+use fover_protocol::unit::Event;
 
 fn device(role: Role, f: impl Fn(&mut Device)) -> Option<Device> {
     let mut d = Device::default_for(role);
@@ -161,7 +162,7 @@ fn failover_reset_on_a_standalone_unit_makes_a_failed_group_active() {
     pair.set_interface_link(P, IF0, true);
     pair.run_for(secs(1));
     assert_eq!(pair.state(P, G1), Some(GroupState::Failed), "no monitoring while standalone");
-    pair.command(P, fover_protocol::unit::Command::FailoverReset(None)).unwrap();
+    pair.command(P, fover_protocol::config::command::Command::FailoverReset(None)).unwrap();
     pair.run_for(secs(1));
     assert_eq!(pair.state(P, G1), Some(GroupState::Active));
     assert_eq!(pair.state(P, G2), Some(GroupState::Active));

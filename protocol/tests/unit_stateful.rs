@@ -416,7 +416,7 @@ fn one_way_cut_updates_arrive_after_the_heal() {
 /// not sent, and the mate gets a new bulk sync once failover runs again.
 #[test]
 fn frozen_unit_resyncs_its_mate_after_failover_is_enabled_again() {
-    use fover_protocol::unit::Command;
+    use fover_protocol::config::command::Command;
     let mut pair = settled(2, None, shared).unwrap();
     pair.run_for(secs(1));
     open(&mut pair, P, tcp("admin", 1));
@@ -546,7 +546,7 @@ fn bulk_sync_of_ten_thousand_connections() {
 /// open to the standby (a new bulk sync), not only the later ones.
 #[test]
 fn http_replication_turned_on_sends_open_http_connections() {
-    use fover_protocol::unit::{Command, GroupOption};
+    use fover_protocol::config::command::{Command, GroupOption};
     let mut pair = settled(2, None, shared).unwrap();
     pair.run_for(secs(1));
     open(&mut pair, P, conn("admin", 80, ConnProtocol::Http, 4));

@@ -4,13 +4,13 @@
 //! steps, drawn from a seed by the [`nemesis`] or read from a scenario file.
 //! An engine plays it — [`engine::fast`] (an event queue calling the sans-IO
 //! units directly) or the madsim world (the real async driver) — through the
-//! runtime-free [`world::Core`]: the [`fabric`], the per-unit [`clock`]s, the
-//! recorder and the [`checker`]s. A failing run's trace is rerun and
-//! compared by [`replay`] and cut down to a small scenario by [`shrink`].
+//! runtime-free [`world::Core`]: the [`fabric`], the per-unit clocks
+//! ([`fover_protocol::clock::ClockModel`]), the recorder and the [`checker`]s.
+//! A failing run's trace is rerun and compared by [`replay`] and cut down to a
+//! small scenario by [`shrink`].
 
 pub mod bench;
 pub mod checker;
-pub mod clock;
 pub mod engine;
 pub mod error;
 pub mod fabric;

@@ -267,8 +267,8 @@ impl Scenario {
                     }
                 }
                 Step::Connect { context, .. } => check_context(context)?,
-                Step::ClockDrift { ppm, .. } if ppm.abs() > crate::clock::DRIFT_PPM_MAX => {
-                    return Err(fail("ppm", format!("{ppm} is not within ±{}", crate::clock::DRIFT_PPM_MAX)));
+                Step::ClockDrift { ppm, .. } if ppm.abs() > fover_protocol::clock::DRIFT_PPM_MAX => {
+                    return Err(fail("ppm", format!("{ppm} is not within ±{}", fover_protocol::clock::DRIFT_PPM_MAX)));
                 }
                 Step::Expect(e) => {
                     if let Some(g) = e.group {

@@ -1,20 +1,76 @@
-//! The text form of the failover commands a [`crate::unit::Command`] types, and of the
-//! `show` commands ([`parse_show_command`]).
+//! The operator's commands: the failover commands the unit obeys
+//! ([`Command`], parsed from text by [`parse_failover_command`]), why one is
+//! refused ([`CommandError`]), and the `show` command lines ([`parse_show_command`]).
+//!
+//! A failover line has one grammar, the running configuration's
+//! ([`crate::config::running`]); this module adds the exec-only commands
+//! (`failover active`, `failover reset`...) and reads `failover group N OPTION`
+//! on one line.
 //!
 //! ```
-//! use fover_protocol::config::command::parse_failover_command;
-//! use fover_protocol::unit::Command;
+//! use fover_protocol::config::command::{parse_failover_command, Command};
 //! use fover_protocol::types::Group;
 //!
 //! assert_eq!(parse_failover_command("failover active group 2"), Ok(Some(Command::FailoverActive(Some(Group::Two)))));
 //! assert_eq!(parse_failover_command("hostname fw1"), Ok(None)); // not a failover command
 //! ```
 
-use crate::config::settings::InterfacePolicy;
+use crate::config::running::{
+    LineError, Mode, parse_group_number, parse_group_option, parse_role, parse_unit_polltime,
+};
+use crate::config::settings::{ConfigError, InterfacePolicy};
 use crate::show::{ShowCommand, ShowError};
-use crate::types::{Group, Role};
-use crate::unit::{Command, GroupOption};
+use crate::types::{Group, IfaceId, Role};
 use core::time::Duration;
+
+/// An operator command that the state machine understands (the typed subset
+/// of the CLI; [`crate::Unit::handle_cli`] takes the rest as text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `failover`: enable failover.
+    Failover,
+    /// `no failover`: freeze the current roles until reload.
+    NoFailover,
+    /// `failover active [group N]`: make this unit active for the group(s).
+    FailoverActive(Option<Group>),
+    /// `no failover active [group N]`: make this unit standby for the group(s).
+    NoFailoverActive(Option<Group>),
+    /// `failover reset [group N]`: clear Failed.
+    FailoverReset(Option<Group>),
+    /// `failover lan unit primary|secondary`.
+    LanUnit(Role),
+    /// `failover polltime unit [msec] N holdtime [msec] M`.
+    UnitPolltime { polltime: Duration, holdtime: Duration },
+    /// `failover group N` followed by one option.
+    GroupOption(Group, GroupOption),
+    /// `[no] monitor-interface NAME` in a context.
+    MonitorInterface { iface: IfaceId, monitored: bool },
+}
+
+/// One option of a failover group: a sub-line of a `failover group N` block
+/// in the running configuration, or the rest of a `failover group N ...` command.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum GroupOption {
+    /// `primary` or `secondary`.
+    Preferred(Role),
+    /// `preempt [delay]` (`Some`, zero without a delay) or `no preempt` (`None`).
+    Preempt(Option<Duration>),
+    /// `interface-policy N[%]`.
+    InterfacePolicy(InterfacePolicy),
+    /// `polltime interface [msec] N [holdtime M]`.
+    PolltimeInterface { polltime: Duration, holdtime: Duration },
+    /// `replication http` / `no replication http`.
+    ReplicationHttp(bool),
+}
+
+/// Why a command was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Refused(String),
+}
 
 /// A failover command line that could not be parsed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -28,30 +84,19 @@ fn err(line: &str, expected: impl Into<String>) -> CliError {
     CliError { line: line.to_owned(), expected: expected.into() }
 }
 
-fn parse_group(line: &str, words: &[&str]) -> Result<Option<Group>, CliError> {
-    match words {
-        [] => Ok(None),
-        ["group", n] => match *n {
-            "1" => Ok(Some(Group::One)),
-            "2" => Ok(Some(Group::Two)),
-            _ => Err(err(line, "a failover group: 1 or 2")),
-        },
-        _ => Err(err(line, "nothing, or `group 1|2`")),
+/// A grammar error of the shared failover-line parser, in this module's form.
+fn cli_err(line: &str, e: LineError) -> CliError {
+    match e {
+        LineError::Expected { expected } => err(line, expected),
+        other => err(line, other.to_string()),
     }
 }
 
-/// Parses a time given as `N` seconds or `msec N`; returns the remaining words.
-fn parse_time<'a>(line: &str, words: &'a [&'a str]) -> Result<(Duration, &'a [&'a str]), CliError> {
+fn parse_group(line: &str, words: &[&str]) -> Result<Option<Group>, CliError> {
     match words {
-        ["msec", n, rest @ ..] => {
-            let v: u64 = n.parse().map_err(|_| err(line, "a number of milliseconds after `msec`"))?;
-            Ok((Duration::from_millis(v), rest))
-        }
-        [n, rest @ ..] => {
-            let v: u64 = n.parse().map_err(|_| err(line, "a number of seconds, or `msec N`"))?;
-            Ok((Duration::from_secs(v), rest))
-        }
-        [] => Err(err(line, "a time: N seconds, or `msec N`")),
+        [] => Ok(None),
+        ["group", n] => parse_group_number(n).map(Some).map_err(|e| cli_err(line, e)),
+        _ => Err(err(line, "nothing, or `group 1|2`")),
     }
 }
 
@@ -65,61 +110,15 @@ pub fn parse_failover_command(line: &str) -> Result<Option<Command>, CliError> {
         ["failover", "active", rest @ ..] => Command::FailoverActive(parse_group(line, rest)?),
         ["no", "failover", "active", rest @ ..] => Command::NoFailoverActive(parse_group(line, rest)?),
         ["failover", "reset", rest @ ..] => Command::FailoverReset(parse_group(line, rest)?),
-        ["failover", "lan", "unit", role] => match *role {
-            "primary" => Command::LanUnit(Role::Primary),
-            "secondary" => Command::LanUnit(Role::Secondary),
-            _ => return Err(err(line, "`primary` or `secondary`")),
-        },
+        ["failover", "lan", "unit", role] => Command::LanUnit(parse_role(role).map_err(|e| cli_err(line, e))?),
         ["failover", "polltime", "unit", rest @ ..] | ["failover", "polltime", rest @ ..] => {
-            let (polltime, rest) = parse_time(line, rest)?;
-            let holdtime = match rest {
-                ["holdtime", rest @ ..] => {
-                    let (h, rest) = parse_time(line, rest)?;
-                    if !rest.is_empty() {
-                        return Err(err(line, "nothing after the holdtime"));
-                    }
-                    h
-                }
-                [] => polltime * 3,
-                _ => return Err(err(line, "`holdtime N` or `holdtime msec N`")),
-            };
+            let (polltime, holdtime) = parse_unit_polltime(rest, Mode::Exec).map_err(|e| cli_err(line, e))?;
             Command::UnitPolltime { polltime, holdtime }
         }
         ["failover", "group", n, rest @ ..] => {
             let group = parse_group(line, &["group", n])?.unwrap_or(Group::One);
-            let option = match rest {
-                ["primary"] => GroupOption::Preferred(Role::Primary),
-                ["secondary"] => GroupOption::Preferred(Role::Secondary),
-                ["preempt"] => GroupOption::Preempt(Some(Duration::ZERO)),
-                ["preempt", d] => {
-                    let s: u64 = d.parse().map_err(|_| err(line, "a preempt delay in seconds (1-1200)"))?;
-                    GroupOption::Preempt(Some(Duration::from_secs(s)))
-                }
-                ["no", "preempt"] => GroupOption::Preempt(None),
-                ["interface-policy", p] => {
-                    GroupOption::InterfacePolicy(InterfacePolicy::parse(p).map_err(|e| err(line, e.to_string()))?)
-                }
-                ["polltime", "interface", rest @ ..] => {
-                    let (polltime, rest) = parse_time(line, rest)?;
-                    let holdtime = match rest {
-                        ["holdtime", h] => {
-                            Duration::from_secs(h.parse().map_err(|_| err(line, "a holdtime in seconds"))?)
-                        }
-                        [] => polltime * 5,
-                        _ => return Err(err(line, "`holdtime N`")),
-                    };
-                    GroupOption::InterfacePolltime { polltime, holdtime }
-                }
-                ["replication", "http"] => GroupOption::ReplicationHttp(true),
-                ["no", "replication", "http"] => GroupOption::ReplicationHttp(false),
-                _ => {
-                    return Err(err(
-                        line,
-                        "primary | secondary | [no] preempt [delay] | interface-policy N[%] | polltime interface ... | [no] replication http",
-                    ));
-                }
-            };
-            Command::GroupOption(group, option)
+            let option = parse_group_option(rest, Mode::Exec).map_err(|e| cli_err(line, e))?;
+            Command::GroupOption(group, option.expect("every option parses or fails in exec mode"))
         }
         _ => return Ok(None),
     };

@@ -196,7 +196,7 @@ pub struct UnitConfig {
     /// Group 1 then group 2.
     pub groups: [GroupConfig; 2],
     pub contexts: Vec<ContextConfig>,
-    /// Data interfaces; a [`crate::unit::IfaceId`] indexes this list.
+    /// Data interfaces; a [`crate::types::IfaceId`] indexes this list.
     pub interfaces: Vec<InterfaceConfig>,
     pub state_link: StateLink,
     pub failover_key: Option<FailoverKey>,

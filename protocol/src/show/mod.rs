@@ -192,7 +192,7 @@ pub struct DeviceInfo {
     pub failover_address: Option<InterfaceAddress>,
     /// The separate state link, when there is one: name and hardware.
     pub state_link: Option<(String, String)>,
-    /// Addresses of the data interfaces, by [`crate::unit::IfaceId`]; a missing
+    /// Addresses of the data interfaces, by [`crate::types::IfaceId`]; a missing
     /// entry is an interface with no address (printed `0.0.0.0`).
     pub interface_addresses: Vec<Option<InterfaceAddress>>,
     /// When the unit powered on, on its own clock (`None`: its oldest history entry).

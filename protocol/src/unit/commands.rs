@@ -2,7 +2,8 @@
 //! understands).
 
 use super::group::{ClaimWhy, Reason};
-use super::{Command, CommandError, GroupOption, IfaceId, Mode, Timer, Unit};
+use super::{Command, CommandError, IfaceId, Mode, Timer, Unit};
+use crate::config::command::GroupOption;
 use crate::config::settings::{self as config, ConfigError};
 use crate::constants::{MONITORED_INTERFACES_MAX, PREEMPT_DELAY_S_MAX};
 use crate::time::Instant;
@@ -252,7 +253,7 @@ impl Unit {
                 }
                 gc.interface_policy = policy;
             }
-            GroupOption::InterfacePolltime { polltime, holdtime } => {
+            GroupOption::PolltimeInterface { polltime, holdtime } => {
                 config::validate_interface_times(polltime, holdtime)?;
                 gc.interface_polltime = polltime;
                 gc.interface_holdtime = holdtime;

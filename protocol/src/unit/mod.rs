@@ -70,11 +70,13 @@ pub use group::{HistoryEntry, Reason};
 pub use stateful::ReplicationMark;
 pub use timer::Timer;
 
+use crate::config::command::{Command, CommandError};
 use crate::config::flash::Flash;
 use crate::config::settings::{ConfigError, UnitConfig};
 use crate::constants::*;
 use crate::planted::{self, PlantedBug};
 use crate::time::Instant;
+pub use crate::types::IfaceId;
 use crate::types::{Group, GroupState, InterfaceStatus, Role, Space};
 use crate::wire::auth::{self, AuthError, Opened, Session};
 use crate::wire::{self, Control, Frame, GroupHealth, InterfaceHealth, LanTest, Message, UnitHello};
@@ -85,10 +87,6 @@ use health::{LanTestRun, Peer};
 use invariants::{Ifaces, LastInput, Work};
 use std::collections::VecDeque;
 use timer::TimerTable;
-
-/// Index of a data interface in [`UnitConfig::interfaces`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct IfaceId(pub u16);
 
 /// Where a frame goes or came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -107,54 +105,6 @@ pub enum Link {
 pub struct Transmit {
     pub link: Link,
     pub bytes: Vec<u8>,
-}
-
-/// An operator command that the state machine understands (the typed subset
-/// of the CLI; the configuration issue adds the text CLI on top).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// `failover`: enable failover.
-    Failover,
-    /// `no failover`: freeze the current roles until reload.
-    NoFailover,
-    /// `failover active [group N]`: make this unit active for the group(s).
-    FailoverActive(Option<Group>),
-    /// `no failover active [group N]`: make this unit standby for the group(s).
-    NoFailoverActive(Option<Group>),
-    /// `failover reset [group N]`: clear Failed.
-    FailoverReset(Option<Group>),
-    /// `failover lan unit primary|secondary`.
-    LanUnit(Role),
-    /// `failover polltime unit [msec] N holdtime [msec] M`.
-    UnitPolltime { polltime: Duration, holdtime: Duration },
-    /// `failover group N` followed by one option.
-    GroupOption(Group, GroupOption),
-    /// `[no] monitor-interface NAME` in a context.
-    MonitorInterface { iface: IfaceId, monitored: bool },
-}
-
-/// One option of `failover group N`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GroupOption {
-    Preferred(Role),
-    /// `preempt [delay]` (`Some`) or `no preempt` (`None`).
-    Preempt(Option<Duration>),
-    InterfacePolicy(crate::config::settings::InterfacePolicy),
-    /// `polltime interface [msec] N holdtime M`.
-    InterfacePolltime {
-        polltime: Duration,
-        holdtime: Duration,
-    },
-    ReplicationHttp(bool),
-}
-
-/// Why a command was refused.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum CommandError {
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("{0}")]
-    Refused(String),
 }
 
 /// Whether and how the unit takes part in failover.

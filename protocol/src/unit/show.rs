@@ -59,7 +59,7 @@ impl Unit {
     /// hostname, each data interface's `ip address` (from its context's
     /// `interface` block, by name) and the activation key; the rest defaults.
     pub fn device_info(&self) -> DeviceInfo {
-        use crate::config::running::{Command as Rc, IpAddress};
+        use crate::config::running::{IpAddress, Statement as Rc};
         use crate::types::Space;
         let running = self.running_config();
         let mut device = DeviceInfo::default();

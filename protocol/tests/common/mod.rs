@@ -8,11 +8,12 @@
 #![allow(dead_code)]
 
 use core::time::Duration;
+use fover_protocol::config::command::{Command, GroupOption};
 use fover_protocol::config::settings::{InterfacePolicy, UnitConfig};
 use fover_protocol::planted::PlantedBug;
 use fover_protocol::testing::Pair;
 use fover_protocol::types::{Group, GroupState, InterfaceStatus, Role};
-use fover_protocol::unit::{Command, Event, GroupOption, IfaceId, Link, Reason};
+use fover_protocol::unit::{Event, IfaceId, Link, Reason};
 use fover_protocol::wire::auth::Session;
 use fover_protocol::wire::{GroupHealth, Kind, Message, UnitHello};
 

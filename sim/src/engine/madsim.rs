@@ -2,7 +2,7 @@
 //! ([`fover_protocol::driver`]) over simulated UDP sockets; a third node plays
 //! the other hosts on the data segments. Every frame still crosses the shared
 //! [`Core`]'s fabric (through the driver's hooks), every unit reads time from
-//! its [`ClockModel`](crate::clock::ClockModel) over madsim time, and the same
+//! its [`ClockModel`](fover_protocol::clock::ClockModel) over madsim time, and the same
 //! checkers judge the run. Built only with `--cfg madsim`.
 
 use super::Outcome;

@@ -10,13 +10,13 @@ mod step;
 pub use step::{Engine, UnitJob, apply, boot, traffic, workload};
 
 use crate::checker::{Checkers, Obs, UnitView, Verdict, View};
-use crate::clock::ClockModel;
 use crate::engine::Outcome;
 use crate::fabric::{self, Fabric, LinkIdx, MS, Port, Route};
 use crate::rng::Rng;
 use crate::scenario::Scenario;
 use crate::schedule::{Expect, Step, UnitName};
 use crate::workload::{Traffic, TrafficAction};
+use fover_protocol::clock::ClockModel;
 use fover_protocol::config::flash::Flash;
 use fover_protocol::config::running::RunningConfig;
 use fover_protocol::types::Group;
@@ -624,7 +624,7 @@ impl Core {
     /// Records a command and its answer; failover commands go to the checkers.
     fn on_command(&mut self, t_ns: u64, unit: UnitName, context: &str, line: &str, result: Result<String, String>) {
         if let Ok(Some(cmd)) = fover_protocol::config::command::parse_failover_command(line) {
-            use fover_protocol::unit::Command as C;
+            use fover_protocol::config::command::Command as C;
             let group = match cmd {
                 C::FailoverActive(g) | C::NoFailoverActive(g) | C::FailoverReset(g) => Some(g),
                 C::Failover | C::NoFailover => Some(None),

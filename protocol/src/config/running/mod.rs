@@ -2,7 +2,7 @@
 //! space and each security context, as ordered command lines.
 //!
 //! Each line keeps its text and, for the commands the protocol cares about, a
-//! parsed [`Command`]; every other line is kept verbatim ([`Command::Verbatim`]).
+//! parsed [`Statement`]; every other line is kept verbatim ([`Statement::Verbatim`]).
 //! Lines are either top-level or *sub-lines* of the top-level line above them
 //! (written indented by one space, as `show running-config` prints them):
 //!
@@ -73,7 +73,7 @@ pub use parse::*;
 pub struct Line {
     text: String,
     sub: bool,
-    command: Command,
+    command: Statement,
     key: String,
 }
 
@@ -87,7 +87,7 @@ impl Line {
         self.sub
     }
     /// The parsed form.
-    pub fn command(&self) -> &Command {
+    pub fn command(&self) -> &Statement {
         &self.command
     }
     /// What the line sets: a later line with the same key (in the same block) replaces it.
@@ -100,7 +100,7 @@ impl Line {
     }
     /// Kept when the unit clears its configuration for a sync (system space only).
     pub fn is_bootstrap(&self) -> bool {
-        matches!(&self.command, Command::Failover(f) if f.is_bootstrap())
+        matches!(&self.command, Statement::Failover(f) if f.is_bootstrap())
     }
 }
 
@@ -212,7 +212,7 @@ impl SpaceConfig {
         };
         let action = parse(kind, parent, &words, &k)?;
         let text = match &action {
-            Action::Set(Command::Verbatim) => text.to_owned(),
+            Action::Set(Statement::Verbatim) => text.to_owned(),
             _ => words.join(" "),
         };
         Ok(Some(Prepared { sub, text, action }))
@@ -232,7 +232,7 @@ impl SpaceConfig {
                 if hits.is_empty() {
                     if store_if_absent {
                         let key = verbatim_key(&p.text);
-                        return self.set(p.sub, p.text, Command::Verbatim, key);
+                        return self.set(p.sub, p.text, Statement::Verbatim, key);
                     }
                     return (Applied::Unchanged, Vec::new());
                 }
@@ -254,7 +254,7 @@ impl SpaceConfig {
         }
     }
 
-    fn set(&mut self, sub: bool, text: String, command: Command, key: String) -> (Applied, Vec<Line>) {
+    fn set(&mut self, sub: bool, text: String, command: Statement, key: String) -> (Applied, Vec<Line>) {
         let line = Line { text, sub, command, key };
         let existing = self.scope(sub).find(|&i| self.lines[i].key == line.key);
         if let Some(i) = existing {
@@ -315,21 +315,21 @@ impl RunningConfig {
         core::iter::once(Space::System).chain(self.contexts.keys().map(|n| Space::Context(n.clone()))).collect()
     }
 
-    fn system_lines(&self) -> impl Iterator<Item = &Command> {
+    fn system_lines(&self) -> impl Iterator<Item = &Statement> {
         self.system.lines.iter().map(|l| &l.command)
     }
 
     /// `no failover` in the system space: saved, it keeps the unit
     /// standalone from power-on (section 5).
     pub fn failover_disabled(&self) -> bool {
-        self.system_lines().any(|c| matches!(c, Command::Failover(FailoverCommand::Enable(false))))
+        self.system_lines().any(|c| matches!(c, Statement::Failover(FailoverCommand::Enable(false))))
     }
 
     /// The admin context (`admin-context NAME`, else `admin`).
     pub fn admin_context(&self) -> &str {
         self.system_lines()
             .find_map(|c| match c {
-                Command::AdminContext { name } => Some(name.as_str()),
+                Statement::AdminContext { name } => Some(name.as_str()),
                 _ => None,
             })
             .unwrap_or(ADMIN_CONTEXT_DEFAULT)
@@ -342,11 +342,11 @@ impl RunningConfig {
         let mut current: Option<&str> = None;
         for line in &self.system.lines {
             match (&line.command, line.sub) {
-                (Command::Context { name }, false) => {
+                (Statement::Context { name }, false) => {
                     out.insert(name.clone(), Group::One);
                     current = Some(name);
                 }
-                (Command::JoinFailoverGroup(g), true) => {
+                (Statement::JoinFailoverGroup(g), true) => {
                     if let Some(name) = current {
                         out.insert(name.to_owned(), *g);
                     }
@@ -376,17 +376,17 @@ impl RunningConfig {
         // Checks that need the rest of the configuration.
         if kind == SpaceKind::System {
             match (&prepared.action, target.open_block().map(Line::command)) {
-                (Action::Set(Command::JoinFailoverGroup(Group::Two)), Some(Command::Context { name }))
+                (Action::Set(Statement::JoinFailoverGroup(Group::Two)), Some(Statement::Context { name }))
                     if prepared.sub && name == self.admin_context() =>
                 {
                     return Err(LineError::AdminContextGroup { name: name.clone() });
                 }
-                (Action::Set(Command::AdminContext { name }), _)
+                (Action::Set(Statement::AdminContext { name }), _)
                     if self.context_groups().get(name).is_some_and(|g| *g == Group::Two) =>
                 {
                     return Err(LineError::AdminContextGroup { name: name.clone() });
                 }
-                (Action::Set(Command::Context { name }), _)
+                (Action::Set(Statement::Context { name }), _)
                     if !self.contexts.contains_key(name) && self.contexts.len() >= CONTEXTS_MAX =>
                 {
                     return Err(LineError::Limit { what: "security contexts", max: CONTEXTS_MAX });
@@ -404,14 +404,14 @@ impl RunningConfig {
             }
         };
         let declared = match (&prepared.action, prepared.sub, kind) {
-            (Action::Set(Command::Context { name }), false, SpaceKind::System) => Some(name.clone()),
+            (Action::Set(Statement::Context { name }), false, SpaceKind::System) => Some(name.clone()),
             _ => None,
         };
         let (applied, removed) = target.commit(prepared);
         // One context entry per `context NAME` block of the system space.
         if kind == SpaceKind::System {
             for line in &removed {
-                if let (Command::Context { name }, false) = (&line.command, line.sub) {
+                if let (Statement::Context { name }, false) = (&line.command, line.sub) {
                     self.contexts.remove(name);
                 }
             }
@@ -536,7 +536,7 @@ impl RunningConfig {
             .lines
             .iter()
             .filter_map(|l| match (&l.command, l.sub) {
-                (Command::Context { name }, false) => Some(name),
+                (Statement::Context { name }, false) => Some(name),
                 _ => None,
             })
             .collect();
@@ -563,9 +563,9 @@ impl RunningConfig {
         let mut out = FailoverAddressing::default();
         for c in self.system_lines() {
             match c {
-                Command::Failover(FailoverCommand::LanInterface { hardware: hw, .. }) => hardware.push(hw.clone()),
-                Command::Failover(FailoverCommand::Link { hardware: Some(hw), .. }) => hardware.push(hw.clone()),
-                Command::Failover(FailoverCommand::InterfaceIp { address: FailoverAddress::V6 { .. }, .. }) => {
+                Statement::Failover(FailoverCommand::LanInterface { hardware: hw, .. }) => hardware.push(hw.clone()),
+                Statement::Failover(FailoverCommand::Link { hardware: Some(hw), .. }) => hardware.push(hw.clone()),
+                Statement::Failover(FailoverCommand::InterfaceIp { address: FailoverAddress::V6 { .. }, .. }) => {
                     out.ipv6 = true
                 }
                 _ => {}
@@ -574,11 +574,11 @@ impl RunningConfig {
         let mut in_failover_iface = false;
         for line in &self.system.lines {
             match (&line.command, line.sub) {
-                (Command::Interface { name }, false) => in_failover_iface = hardware.contains(name),
+                (Statement::Interface { name }, false) => in_failover_iface = hardware.contains(name),
                 (_, false) => in_failover_iface = false,
-                (Command::IpAddress(IpAddress::Dhcp), true) if in_failover_iface => out.dhcp = true,
-                (Command::IpAddress(IpAddress::Pppoe), true) if in_failover_iface => out.pppoe = true,
-                (Command::Ipv6Address(_), true) if in_failover_iface => out.ipv6 = true,
+                (Statement::IpAddress(IpAddress::Dhcp), true) if in_failover_iface => out.dhcp = true,
+                (Statement::IpAddress(IpAddress::Pppoe), true) if in_failover_iface => out.pppoe = true,
+                (Statement::Ipv6Address(_), true) if in_failover_iface => out.ipv6 = true,
                 _ => {}
             }
         }

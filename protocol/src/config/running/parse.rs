@@ -1,7 +1,8 @@
 //! The line parser of the running configuration: what each line of a space
-//! means ([`Command`]), and the errors a line can give.
+//! means ([`Statement`]), and the errors a line can give.
 
 use super::*;
+pub use crate::config::command::GroupOption;
 
 /// Which kind of space a line is in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -66,24 +67,9 @@ impl FailoverCommand {
     }
 }
 
-/// A sub-line of a `failover group N` block.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum GroupOption {
-    /// `primary` or `secondary`.
-    Preferred(Role),
-    /// `preempt [delay]` (`Some`, zero without a delay) or `no preempt` (`None`).
-    Preempt(Option<Duration>),
-    /// `interface-policy N[%]`.
-    InterfacePolicy(InterfacePolicy),
-    /// `polltime interface [msec] N [holdtime M]`.
-    PolltimeInterface { polltime: Duration, holdtime: Duration },
-    /// `replication http` / `no replication http`.
-    ReplicationHttp(bool),
-}
-
 /// The parsed form of a line.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Command {
+pub enum Statement {
     /// `context NAME` (system): opens the context's block.
     Context { name: String },
     /// `admin-context NAME` (system).
@@ -176,7 +162,7 @@ pub struct ParseError {
 /// The parsed effect of a line, before it is applied.
 pub(super) enum Action {
     /// Store the line, replacing any line with the same key.
-    Set(Command),
+    Set(Statement),
     /// `no X` / `clear configure X`: remove the lines beginning with `words`; if
     /// there is none and `store_if_absent`, store the line itself.
     Remove { words: Vec<String>, store_if_absent: bool },
@@ -199,12 +185,12 @@ pub(super) fn verbatim_key(text: &str) -> String {
     }
 }
 
-pub(super) fn key_of(command: &Command, text: &str) -> String {
+pub(super) fn key_of(command: &Statement, text: &str) -> String {
     match command {
-        Command::Context { name } => format!("context {name}"),
-        Command::AdminContext { .. } => "admin-context".into(),
-        Command::JoinFailoverGroup(_) => "join-failover-group".into(),
-        Command::Failover(f) => match f {
+        Statement::Context { name } => format!("context {name}"),
+        Statement::AdminContext { .. } => "admin-context".into(),
+        Statement::JoinFailoverGroup(_) => "join-failover-group".into(),
+        Statement::Failover(f) => match f {
             FailoverCommand::Enable(_) => "failover".into(),
             FailoverCommand::LanUnit(_) => "failover lan unit".into(),
             FailoverCommand::LanInterface { .. } => "failover lan interface".into(),
@@ -214,21 +200,21 @@ pub(super) fn key_of(command: &Command, text: &str) -> String {
             FailoverCommand::Polltime { .. } => "failover polltime unit".into(),
             FailoverCommand::Other => text.split_whitespace().collect::<Vec<_>>().join(" "),
         },
-        Command::FailoverGroup(g) => format!("failover group {g}"),
-        Command::GroupOption(o) => match o {
+        Statement::FailoverGroup(g) => format!("failover group {g}"),
+        Statement::GroupOption(o) => match o {
             GroupOption::Preferred(_) => "preferred unit".into(),
             GroupOption::Preempt(_) => "preempt".into(),
             GroupOption::InterfacePolicy(_) => "interface-policy".into(),
             GroupOption::PolltimeInterface { .. } => "polltime interface".into(),
             GroupOption::ReplicationHttp(_) => "replication http".into(),
         },
-        Command::Interface { name } => format!("interface {name}"),
-        Command::Nameif(_) => "nameif".into(),
-        Command::IpAddress(_) => "ip address".into(),
-        Command::Ipv6Address(_) => text.split_whitespace().collect::<Vec<_>>().join(" "),
-        Command::Hostname(_) => "hostname".into(),
-        Command::MonitorInterface { name, .. } => format!("monitor-interface {name}"),
-        Command::AccessList { .. } | Command::Verbatim => verbatim_key(text),
+        Statement::Interface { name } => format!("interface {name}"),
+        Statement::Nameif(_) => "nameif".into(),
+        Statement::IpAddress(_) => "ip address".into(),
+        Statement::Ipv6Address(_) => text.split_whitespace().collect::<Vec<_>>().join(" "),
+        Statement::Hostname(_) => "hostname".into(),
+        Statement::MonitorInterface { name, .. } => format!("monitor-interface {name}"),
+        Statement::AccessList { .. } | Statement::Verbatim => verbatim_key(text),
     }
 }
 
@@ -251,7 +237,7 @@ pub(super) fn refuse_in_context(text: &str, k: &[&str]) -> Result<(), LineError>
     }
 }
 
-fn parse_group_number(word: &str) -> Result<Group, LineError> {
+pub(crate) fn parse_group_number(word: &str) -> Result<Group, LineError> {
     match word {
         "1" => Ok(Group::One),
         "2" => Ok(Group::Two),
@@ -259,7 +245,7 @@ fn parse_group_number(word: &str) -> Result<Group, LineError> {
     }
 }
 
-fn parse_role(word: &str) -> Result<Role, LineError> {
+pub(crate) fn parse_role(word: &str) -> Result<Role, LineError> {
     match word {
         "primary" => Ok(Role::Primary),
         "secondary" => Ok(Role::Secondary),
@@ -310,6 +296,18 @@ fn check_standby_v4(address: Ipv4Addr, mask: Ipv4Addr, standby: Ipv4Addr) -> Res
     Ok(())
 }
 
+/// Who typed a failover line: the two callers of the shared grammar below
+/// differ in what they check and in a few texts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// A line of the running configuration: times and delays are checked
+    /// here, and an unknown `failover group` sub-line is kept verbatim.
+    Config,
+    /// An operator command ([`crate::config::command`]): the unit checks the
+    /// values when it applies the command; every unknown option is an error.
+    Exec,
+}
+
 /// `N` seconds or `msec N`; returns the rest.
 fn parse_time<'a, 'b>(k: &'a [&'b str]) -> Result<(Duration, &'a [&'b str]), LineError> {
     match k {
@@ -332,26 +330,28 @@ pub(super) fn config_err(e: crate::config::settings::ConfigError) -> LineError {
 /// Parses a line into the action it takes. `words` are the original words, `k` the same in lower case.
 pub(super) fn parse(
     kind: SpaceKind,
-    parent: Option<&Command>,
+    parent: Option<&Statement>,
     words: &[&str],
     k: &[&str],
 ) -> Result<Action, LineError> {
-    let set = |c: Command| Ok(Action::Set(c));
+    let set = |c: Statement| Ok(Action::Set(c));
     if let Some(parent) = parent {
         return parse_sub(parent, words, k);
     }
     let system_only = |cmd: &str| LineError::WrongSpace { command: cmd.to_owned(), belongs: "the system space" };
     let context_only = |cmd: &str| LineError::WrongSpace { command: cmd.to_owned(), belongs: "a context" };
     match (kind, k) {
-        (_, ["hostname", _]) => set(Command::Hostname(parse_name(words[1], "a host name")?)),
+        (_, ["hostname", _]) => set(Statement::Hostname(parse_name(words[1], "a host name")?)),
         (_, ["hostname", ..]) => Err(expected("`hostname NAME`")),
-        (_, ["interface", _]) => set(Command::Interface { name: parse_name(words[1], "an interface name")? }),
+        (_, ["interface", _]) => set(Statement::Interface { name: parse_name(words[1], "an interface name")? }),
         (_, ["interface", ..]) => Err(expected("`interface NAME`")),
-        (SpaceKind::System, ["context", _]) => set(Command::Context { name: parse_context_name(words[1])? }),
+        (SpaceKind::System, ["context", _]) => set(Statement::Context { name: parse_context_name(words[1])? }),
         (SpaceKind::System, ["context", ..]) => Err(expected("`context NAME`")),
-        (SpaceKind::System, ["admin-context", _]) => set(Command::AdminContext { name: parse_context_name(words[1])? }),
+        (SpaceKind::System, ["admin-context", _]) => {
+            set(Statement::AdminContext { name: parse_context_name(words[1])? })
+        }
         (SpaceKind::System, ["admin-context", ..]) => Err(expected("`admin-context NAME`")),
-        (SpaceKind::System, ["failover", "group", n]) => set(Command::FailoverGroup(parse_group_number(n)?)),
+        (SpaceKind::System, ["failover", "group", n]) => set(Statement::FailoverGroup(parse_group_number(n)?)),
         (SpaceKind::System, ["failover", "group", ..]) => Err(expected("`failover group 1|2`")),
         (SpaceKind::System, ["failover", ..] | ["no", "failover", ..]) => parse_failover(words, k),
         (SpaceKind::System, ["join-failover-group", ..]) => {
@@ -367,16 +367,16 @@ pub(super) fn parse(
             | ["no", w @ ("context" | "admin-context" | "failover" | "join-failover-group"), ..],
         ) => Err(system_only(w)),
         (SpaceKind::Context, ["monitor-interface", _]) => {
-            set(Command::MonitorInterface { name: parse_name(words[1], "an interface name")?, monitored: true })
+            set(Statement::MonitorInterface { name: parse_name(words[1], "an interface name")?, monitored: true })
         }
         (SpaceKind::Context, ["no", "monitor-interface", _]) => {
-            set(Command::MonitorInterface { name: parse_name(words[2], "an interface name")?, monitored: false })
+            set(Statement::MonitorInterface { name: parse_name(words[2], "an interface name")?, monitored: false })
         }
         (SpaceKind::Context, ["monitor-interface", ..] | ["no", "monitor-interface", ..]) => {
             Err(expected("`[no] monitor-interface NAME`"))
         }
         (SpaceKind::Context, ["access-list", _, _, ..]) => {
-            set(Command::AccessList { name: parse_name(words[1], "an access-list name")? })
+            set(Statement::AccessList { name: parse_name(words[1], "an access-list name")? })
         }
         (SpaceKind::Context, ["access-list", ..]) => Err(expected("`access-list NAME ...` with an entry")),
         (_, ["clear", "configure" | "config", "all"]) => Ok(Action::ClearAll),
@@ -388,12 +388,12 @@ pub(super) fn parse(
             Ok(Action::Remove { words: rest.iter().map(|w| (*w).to_owned()).collect(), store_if_absent: true })
         }
         (_, ["no"]) => Err(expected("a command after `no`")),
-        _ => set(Command::Verbatim),
+        _ => set(Statement::Verbatim),
     }
 }
 
 fn parse_failover(words: &[&str], k: &[&str]) -> Result<Action, LineError> {
-    let set = |c: FailoverCommand| Ok(Action::Set(Command::Failover(c)));
+    let set = |c: FailoverCommand| Ok(Action::Set(Statement::Failover(c)));
     match k {
         ["failover"] => set(FailoverCommand::Enable(true)),
         ["no", "failover"] => set(FailoverCommand::Enable(false)),
@@ -431,19 +431,7 @@ fn parse_failover(words: &[&str], k: &[&str]) -> Result<Action, LineError> {
         ["failover", "link", ..] => Err(expected("`failover link NAME [HARDWARE]`")),
         ["failover", "polltime", "interface", ..] => set(FailoverCommand::Other),
         ["failover", "polltime", "unit", rest @ ..] | ["failover", "polltime", rest @ ..] => {
-            let (polltime, rest) = parse_time(rest)?;
-            let holdtime = match rest {
-                ["holdtime", rest @ ..] => {
-                    let (h, rest) = parse_time(rest)?;
-                    if !rest.is_empty() {
-                        return Err(expected("nothing after the holdtime"));
-                    }
-                    h
-                }
-                [] => polltime * 3,
-                _ => return Err(expected("`holdtime N` or `holdtime msec N` after the polltime")),
-            };
-            validate_unit_times(polltime, holdtime).map_err(config_err)?;
+            let (polltime, holdtime) = parse_unit_polltime(rest, Mode::Config)?;
             set(FailoverCommand::Polltime { polltime, holdtime })
         }
         _ => set(FailoverCommand::Other),
@@ -466,60 +454,23 @@ fn parse_failover_address(address: &str, rest: &[&str]) -> Result<FailoverAddres
     Ok(FailoverAddress::V4 { address, mask, standby })
 }
 
-fn parse_sub(parent: &Command, words: &[&str], k: &[&str]) -> Result<Action, LineError> {
-    let set = |c: Command| Ok(Action::Set(c));
-    let remove =
-        |k: &[&str]| Action::Remove { words: k.iter().map(|w| (*w).to_owned()).collect(), store_if_absent: true };
+fn parse_sub(parent: &Statement, words: &[&str], k: &[&str]) -> Result<Action, LineError> {
+    let set = |c: Statement| Ok(Action::Set(c));
     match (parent, k) {
-        (Command::Context { .. }, ["join-failover-group", n]) => {
-            set(Command::JoinFailoverGroup(parse_group_number(n)?))
+        (Statement::Context { .. }, ["join-failover-group", n]) => {
+            set(Statement::JoinFailoverGroup(parse_group_number(n)?))
         }
-        (Command::Context { .. }, ["join-failover-group", ..]) => Err(expected("`join-failover-group 1|2`")),
-        (Command::FailoverGroup(_), ["primary" | "secondary"]) => {
-            set(Command::GroupOption(GroupOption::Preferred(parse_role(k[0])?)))
+        (Statement::Context { .. }, ["join-failover-group", ..]) => Err(expected("`join-failover-group 1|2`")),
+        (Statement::FailoverGroup(_), _) => match parse_group_option(k, Mode::Config)? {
+            Some(option) => set(Statement::GroupOption(option)),
+            None => parse_sub_other(k),
+        },
+        (Statement::Interface { .. }, ["nameif", _]) => {
+            set(Statement::Nameif(parse_name(words[1], "an interface name")?))
         }
-        (Command::FailoverGroup(_), ["preempt"]) => {
-            set(Command::GroupOption(GroupOption::Preempt(Some(Duration::ZERO))))
-        }
-        (Command::FailoverGroup(_), ["preempt", d]) => {
-            let s: u64 = d
-                .parse()
-                .ok()
-                .filter(|s| (1..=PREEMPT_DELAY_S_MAX).contains(s))
-                .ok_or_else(|| expected(format!("a preempt delay of 1-{PREEMPT_DELAY_S_MAX} seconds")))?;
-            set(Command::GroupOption(GroupOption::Preempt(Some(Duration::from_secs(s)))))
-        }
-        (Command::FailoverGroup(_), ["no", "preempt"]) => set(Command::GroupOption(GroupOption::Preempt(None))),
-        (Command::FailoverGroup(_), ["interface-policy", p]) => {
-            set(Command::GroupOption(GroupOption::InterfacePolicy(InterfacePolicy::parse(p).map_err(config_err)?)))
-        }
-        (Command::FailoverGroup(_), ["polltime", "interface", rest @ ..]) => {
-            let (polltime, rest) = parse_time(rest)?;
-            let holdtime = match rest {
-                ["holdtime", h] => Duration::from_secs(h.parse().map_err(|_| expected("a holdtime in seconds"))?),
-                [] => polltime * 5,
-                _ => return Err(expected("`holdtime N` after the interface polltime")),
-            };
-            validate_interface_times(polltime, holdtime).map_err(config_err)?;
-            set(Command::GroupOption(GroupOption::PolltimeInterface { polltime, holdtime }))
-        }
-        (Command::FailoverGroup(_), ["replication", "http"]) => {
-            set(Command::GroupOption(GroupOption::ReplicationHttp(true)))
-        }
-        (Command::FailoverGroup(_), ["no", "replication", "http"]) => {
-            set(Command::GroupOption(GroupOption::ReplicationHttp(false)))
-        }
-        (
-            Command::FailoverGroup(_),
-            ["primary" | "secondary" | "preempt" | "interface-policy" | "polltime" | "replication", ..],
-        ) => Err(expected(
-            "primary | secondary | [no] preempt [1-1200] | interface-policy N[%] | polltime interface [msec] N \
-             [holdtime M] | [no] replication http",
-        )),
-        (Command::Interface { .. }, ["nameif", _]) => set(Command::Nameif(parse_name(words[1], "an interface name")?)),
-        (Command::Interface { .. }, ["ip", "address", "dhcp", ..]) => set(Command::IpAddress(IpAddress::Dhcp)),
-        (Command::Interface { .. }, ["ip", "address", "pppoe", ..]) => set(Command::IpAddress(IpAddress::Pppoe)),
-        (Command::Interface { .. }, ["ip", "address", a, m, rest @ ..]) => {
+        (Statement::Interface { .. }, ["ip", "address", "dhcp", ..]) => set(Statement::IpAddress(IpAddress::Dhcp)),
+        (Statement::Interface { .. }, ["ip", "address", "pppoe", ..]) => set(Statement::IpAddress(IpAddress::Pppoe)),
+        (Statement::Interface { .. }, ["ip", "address", a, m, rest @ ..]) => {
             let address = parse_ipv4(a, "the interface address")?;
             let mask = parse_mask(m)?;
             let standby = match rest {
@@ -531,14 +482,98 @@ fn parse_sub(parent: &Command, words: &[&str], k: &[&str]) -> Result<Action, Lin
                 }
                 _ => return Err(expected("`standby A.B.C.D` or nothing after the netmask")),
             };
-            set(Command::IpAddress(IpAddress::Static { address, mask, standby }))
+            set(Statement::IpAddress(IpAddress::Static { address, mask, standby }))
         }
-        (Command::Interface { .. }, ["ip", "address", ..]) => {
+        (Statement::Interface { .. }, ["ip", "address", ..]) => {
             Err(expected("`ip address A.B.C.D MASK [standby A.B.C.D]`, `ip address dhcp` or `ip address pppoe`"))
         }
-        (Command::Interface { .. }, ["ipv6", "address", _, ..]) => set(Command::Ipv6Address(words[2..].join(" "))),
-        (_, ["no", rest @ ..]) if !rest.is_empty() => Ok(remove(rest)),
-        (_, ["no"]) => Err(expected("a command after `no`")),
-        _ => set(Command::Verbatim),
+        (Statement::Interface { .. }, ["ipv6", "address", _, ..]) => set(Statement::Ipv6Address(words[2..].join(" "))),
+        _ => parse_sub_other(k),
     }
+}
+
+/// A sub-line no block reads: `no X` removes, anything else is kept verbatim.
+fn parse_sub_other(k: &[&str]) -> Result<Action, LineError> {
+    match k {
+        ["no", rest @ ..] if !rest.is_empty() => {
+            Ok(Action::Remove { words: rest.iter().map(|w| (*w).to_owned()).collect(), store_if_absent: true })
+        }
+        ["no"] => Err(expected("a command after `no`")),
+        _ => Ok(Action::Set(Statement::Verbatim)),
+    }
+}
+
+/// The times of `failover polltime [unit] ...` (the words after `polltime`
+/// or `polltime unit`): `(polltime, holdtime)`.
+pub(crate) fn parse_unit_polltime(k: &[&str], mode: Mode) -> Result<(Duration, Duration), LineError> {
+    let (polltime, rest) = parse_time(k)?;
+    let holdtime = match rest {
+        ["holdtime", rest @ ..] => {
+            let (h, rest) = parse_time(rest)?;
+            if !rest.is_empty() {
+                return Err(expected("nothing after the holdtime"));
+            }
+            h
+        }
+        [] => polltime * 3,
+        _ if mode == Mode::Exec => return Err(expected("`holdtime N` or `holdtime msec N`")),
+        _ => return Err(expected("`holdtime N` or `holdtime msec N` after the polltime")),
+    };
+    if mode == Mode::Config {
+        validate_unit_times(polltime, holdtime).map_err(config_err)?;
+    }
+    Ok((polltime, holdtime))
+}
+
+/// One option of a failover group (`k`: a sub-line of a `failover group N`
+/// block, or the words after `failover group N` typed as a command).
+/// `Ok(None)`: not an option this model reads (kept verbatim; [`Mode::Config`] only).
+pub(crate) fn parse_group_option(k: &[&str], mode: Mode) -> Result<Option<GroupOption>, LineError> {
+    let option = match k {
+        ["primary" | "secondary"] => GroupOption::Preferred(parse_role(k[0])?),
+        ["preempt"] => GroupOption::Preempt(Some(Duration::ZERO)),
+        ["preempt", d] if mode == Mode::Exec => {
+            let s: u64 = d.parse().map_err(|_| expected("a preempt delay in seconds (1-1200)"))?;
+            GroupOption::Preempt(Some(Duration::from_secs(s)))
+        }
+        ["preempt", d] => {
+            let s: u64 = d
+                .parse()
+                .ok()
+                .filter(|s| (1..=PREEMPT_DELAY_S_MAX).contains(s))
+                .ok_or_else(|| expected(format!("a preempt delay of 1-{PREEMPT_DELAY_S_MAX} seconds")))?;
+            GroupOption::Preempt(Some(Duration::from_secs(s)))
+        }
+        ["no", "preempt"] => GroupOption::Preempt(None),
+        ["interface-policy", p] => GroupOption::InterfacePolicy(InterfacePolicy::parse(p).map_err(config_err)?),
+        ["polltime", "interface", rest @ ..] => {
+            let (polltime, rest) = parse_time(rest)?;
+            let holdtime = match rest {
+                ["holdtime", h] => Duration::from_secs(h.parse().map_err(|_| expected("a holdtime in seconds"))?),
+                [] => polltime * 5,
+                _ if mode == Mode::Exec => return Err(expected("`holdtime N`")),
+                _ => return Err(expected("`holdtime N` after the interface polltime")),
+            };
+            if mode == Mode::Config {
+                validate_interface_times(polltime, holdtime).map_err(config_err)?;
+            }
+            GroupOption::PolltimeInterface { polltime, holdtime }
+        }
+        ["replication", "http"] => GroupOption::ReplicationHttp(true),
+        ["no", "replication", "http"] => GroupOption::ReplicationHttp(false),
+        _ if mode == Mode::Exec => {
+            return Err(expected(
+                "primary | secondary | [no] preempt [delay] | interface-policy N[%] | polltime interface ... | [no] \
+                 replication http",
+            ));
+        }
+        ["primary" | "secondary" | "preempt" | "interface-policy" | "polltime" | "replication", ..] => {
+            return Err(expected(
+                "primary | secondary | [no] preempt [1-1200] | interface-policy N[%] | polltime interface [msec] N \
+                 [holdtime M] | [no] replication http",
+            ));
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(option))
 }

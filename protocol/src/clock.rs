@@ -1,11 +1,13 @@
-//! Per-unit clocks over the simulator's true time: an offset, a drift in ppm,
-//! and steps at run time, all in integer nanoseconds.
+//! A unit's clock over a harness's true time: an offset, a drift in ppm, and
+//! steps at run time, all in integer nanoseconds. The simulator's engines and
+//! the `testing::Pair` test harness both read their units' clocks
+//! through [`ClockModel`]; a [`crate::Unit`] only ever sees the readings.
 //!
 //! `local(t) = anchor_local + (t - anchor_true) * (1e6 + ppm) / 1e6`; a step or
 //! a drift change re-anchors at the current true time, so the clock is
 //! piecewise linear and every conversion is exact integer arithmetic.
 
-use fover_protocol::Instant;
+use crate::time::Instant;
 
 /// Drift is bounded so that the clock always moves forward.
 pub const DRIFT_PPM_MAX: i64 = 500_000;
@@ -48,7 +50,9 @@ impl ClockModel {
         Instant(self.local_raw(true_ns).clamp(0, u64::MAX as i128) as u64)
     }
 
-    /// The earliest true time at or after `now_true_ns` at which the clock reads at least `local`.
+    /// A true time at or after `now_true_ns` at which the clock reads at least
+    /// `local`: the earliest, or with a drift about a nanosecond later (the
+    /// division starts from the reading at `now_true_ns`, already rounded down).
     pub fn true_at(&self, now_true_ns: u64, local: Instant) -> u64 {
         let delta = local.0 as i128 - self.local_raw(now_true_ns);
         if delta <= 0 {
@@ -68,6 +72,7 @@ impl ClockModel {
     }
 
     /// Steps the clock by `delta_ms` (may be negative) at true time `now_true_ns`.
+    /// A step below zero is kept: the clock reads zero until it climbs back.
     pub fn step(&mut self, now_true_ns: u64, delta_ms: i64) {
         self.anchor_local_ns = self.local_raw(now_true_ns) + delta_ms as i128 * 1_000_000;
         self.anchor_true_ns = now_true_ns;
