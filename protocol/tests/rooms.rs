@@ -51,3 +51,62 @@ fn no_room_outside_unit_imports_unit() {
     }
     assert!(offenders.is_empty(), "these rooms import `unit` (an import cycle):\n{}", offenders.join("\n"));
 }
+
+/// The rooms in import order: each may import only the rooms before it
+/// (docs/ARCHITECTURE.md). The crate root and the harnesses that drive a
+/// unit (`DRIVERS`) come after them all.
+const ROOMS: &[&str] = &[
+    "types",
+    "constants",
+    "time",
+    "rng",
+    "planted",
+    "clock",
+    "wire",
+    "channel",
+    "config",
+    "connections",
+    "show",
+    "unit",
+];
+
+#[test]
+fn rooms_import_downwards_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    let mut offenders = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let rel = file.strip_prefix(&src).expect("under src");
+        let first = rel.components().next().expect("a path").as_os_str().to_string_lossy();
+        let room = first.trim_end_matches(".rs");
+        let Some(rank) = ROOMS.iter().position(|r| *r == room) else { continue };
+        checked += 1;
+        let text = std::fs::read_to_string(file).expect("read a source file");
+        for (n, line) in text.lines().enumerate() {
+            let code = line.trim_start();
+            if code.starts_with("//") {
+                continue; // doc links do not import
+            }
+            for (i, _) in code.match_indices("crate::") {
+                let name: String = code[i + "crate::".len()..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                match ROOMS.iter().position(|r| *r == name) {
+                    Some(other) if other > rank => {
+                        offenders.push(format!("{}:{}: {room} imports {name}: {}", rel.display(), n + 1, line.trim()))
+                    }
+                    None if code.contains("crate::{") => {
+                        offenders.push(format!("{}:{}: a grouped crate import hides its rooms", rel.display(), n + 1))
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} files belong to a room: has the layout changed?");
+    assert!(offenders.is_empty(), "rooms must import downwards only (ROOMS):\n{}", offenders.join("\n"));
+}

@@ -1,6 +1,7 @@
 //! The operator's commands: the failover commands the unit obeys
 //! ([`Command`], parsed from text by [`parse_failover_command`]), why one is
-//! refused ([`CommandError`]), and the `show` command lines ([`parse_show_command`]).
+//! refused ([`CommandError`]). The `show` command lines are
+//! parsed by [`crate::show::parse_show_command`].
 //!
 //! A failover line has one grammar, the running configuration's
 //! ([`crate::config::running`]); this module adds the exec-only commands
@@ -19,7 +20,6 @@ use crate::config::running::{
     LineError, Mode, parse_group_number, parse_group_option, parse_role, parse_unit_polltime,
 };
 use crate::config::settings::{ConfigError, InterfacePolicy};
-use crate::show::{ShowCommand, ShowError};
 use crate::types::{Group, IfaceId, Role};
 use core::time::Duration;
 
@@ -125,16 +125,6 @@ pub fn parse_failover_command(line: &str) -> Result<Option<Command>, CliError> {
     Ok(Some(cmd))
 }
 
-/// Parses a `show` line. `Ok(None)` means the line is not a `show` command at
-/// all; an unknown `show` command is an error that lists the known ones. The
-/// unit answers with [`crate::Unit::show`].
-pub fn parse_show_command(line: &str) -> Result<Option<ShowCommand>, ShowError> {
-    match line.split_whitespace().next() {
-        Some(w) if w.eq_ignore_ascii_case("show") => ShowCommand::parse(line).map(Some),
-        _ => Ok(None),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,13 +137,6 @@ mod tests {
             Ok(Some(Command::FailoverReset(Some(Group::One))))
         );
         assert!(parse_failover_command("failover active group 3").is_err());
-    }
-
-    #[test]
-    fn show_lines_parse_apart_from_failover_commands() {
-        assert_eq!(parse_show_command("show failover history"), Ok(Some(ShowCommand::FailoverHistory)));
-        assert_eq!(parse_show_command("failover active"), Ok(None));
-        assert!(parse_show_command("show failover nonsense").is_err());
     }
 
     #[test]

@@ -87,6 +87,16 @@ pub enum ShowError {
     Unknown { line: String },
 }
 
+/// Parses a `show` line. `Ok(None)` means the line is not a `show` command at
+/// all; an unknown `show` command is an error that lists the known ones. The
+/// unit answers with [`crate::Unit::show`].
+pub fn parse_show_command(line: &str) -> Result<Option<ShowCommand>, ShowError> {
+    match line.split_whitespace().next() {
+        Some(w) if w.eq_ignore_ascii_case("show") => ShowCommand::parse(line).map(Some),
+        _ => Ok(None),
+    }
+}
+
 impl ShowCommand {
     /// Parses a command line: words separated by any whitespace, case ignored.
     pub fn parse(line: &str) -> Result<ShowCommand, ShowError> {

@@ -345,6 +345,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn show_lines_parse_apart_from_failover_commands() {
+        use crate::show::{ShowCommand, parse_show_command};
+        assert_eq!(parse_show_command("show failover history"), Ok(Some(ShowCommand::FailoverHistory)));
+        assert_eq!(parse_show_command("failover active"), Ok(None));
+        assert!(parse_show_command("show failover nonsense").is_err());
+    }
+
+    #[test]
     fn wall_time_formats_like_the_appliance() {
         assert_eq!(WallTime::from_instant(Instant::ZERO).to_string(), "00:00:00 UTC Jan 1 2026");
         // Leap year, end of February, and a year boundary.

@@ -81,7 +81,7 @@ pub fn run_command(
     context: &str,
     line: &str,
 ) -> Result<String, String> {
-    if fover_protocol::config::command::parse_show_command(line) != Ok(None) {
+    if fover_protocol::show::parse_show_command(line) != Ok(None) {
         return unit.show(now, line).map_err(|e| e.to_string());
     }
     match fover_protocol::config::command::parse_failover_command(line) {
