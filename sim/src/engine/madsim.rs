@@ -53,7 +53,6 @@ struct Shared {
 struct World {
     shared: Arc<Mutex<Shared>>,
     origin: SimInstant,
-    handle: Handle,
 }
 
 /// The world as the supervisor, a reboot or the clients see it at one
@@ -82,7 +81,7 @@ impl crate::world::Engine for Now<'_> {
         self.s.powered[unit.index()] = true;
         self.s.epoch[unit.index()] += 1;
         if let Some(nodes) = self.s.nodes {
-            self.world.handle.restart(nodes[unit.index()]);
+            Handle::current().restart(nodes[unit.index()]);
         }
         Ok(())
     }
@@ -92,7 +91,7 @@ impl crate::world::Engine for Now<'_> {
         self.s.epoch[unit.index()] += 1;
         self.s.controls[unit.index()] = None;
         if let Some(nodes) = self.s.nodes {
-            self.world.handle.kill(nodes[unit.index()]);
+            Handle::current().kill(nodes[unit.index()]);
         }
     }
 
@@ -301,20 +300,29 @@ fn send_control(s: &Shared, unit: UnitName, control: Control) {
 /// each seed leaked about 50 KB (a sweep of 100,000 madsim seeds grew to 5 GB).
 struct Teardown {
     world: World,
+    /// Not in [`World`]: the runtime's nodes hold the world (their init
+    /// closures), so a handle in it would keep the runtime alive in a cycle.
+    handle: Handle,
     nodes: Vec<NodeId>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Teardown {
     fn drop(&mut self) {
-        let reboots = std::mem::take(&mut self.world.lock().tasks);
+        let (reboots, controls) = {
+            let mut s = self.world.lock();
+            (std::mem::take(&mut s.tasks), std::mem::take(&mut s.controls))
+        };
         for task in self.tasks.iter().chain(&reboots) {
             task.abort();
         }
-        let handle = &self.world.handle;
         for node in &self.nodes {
-            handle.kill(*node);
+            self.handle.kill(*node);
         }
+        // A control still queued for a unit holds the world (its work is a
+        // closure over it) while the world holds the queue's sender: drop the
+        // senders so the queues and what they hold are freed.
+        drop(controls);
     }
 }
 
@@ -330,9 +338,9 @@ async fn supervise(scenario: Scenario, level: RecordLevel, probe: &mut Weak<Mute
         tasks: Vec::new(),
     };
     let handle = Handle::current();
-    let world = World { shared: Arc::new(Mutex::new(shared)), origin: sim_now(), handle: handle.clone() };
+    let world = World { shared: Arc::new(Mutex::new(shared)), origin: sim_now() };
     *probe = Arc::downgrade(&world.shared);
-    let mut teardown = Teardown { world: world.clone(), nodes: Vec::new(), tasks: Vec::new() };
+    let mut teardown = Teardown { world: world.clone(), handle: handle.clone(), nodes: Vec::new(), tasks: Vec::new() };
     let mut nodes = Vec::new();
     for unit in UnitName::BOTH {
         let w = world.clone();
