@@ -26,7 +26,7 @@
 //! let tcp = StateObject::Connection { context: "admin".into(), id: 1, protocol: ConnProtocol::Tcp, state: 4 };
 //! pair.traffic(Role::Primary, TrafficOp::Open(tcp.clone())).unwrap();
 //! pair.run_for(Duration::from_millis(10));
-//! assert_eq!(pair.unit(Role::Secondary).unwrap().connections("admin"), vec![tcp]);
+//! assert_eq!(pair.unit(Role::Secondary).unwrap().state_plane().connections("admin"), vec![tcp]);
 //! ```
 //!
 //! # Bounds and the policy when full

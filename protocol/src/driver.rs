@@ -179,7 +179,7 @@ impl Drop for AbortOnDrop {
 
 /// The links a unit has sockets for.
 pub fn links_of(unit: &Unit) -> Vec<Link> {
-    let cfg = unit.config();
+    let cfg = unit.node().config();
     let mut links = vec![Link::Failover];
     if cfg.state_link == crate::config::settings::StateLink::Separate {
         links.push(Link::State);

@@ -27,7 +27,7 @@
 //! // failover; nobody fails over.
 //! pair.cut_both(Link::Failover);
 //! pair.run_for(Duration::from_secs(3));
-//! assert!(pair.unit(Role::Primary).unwrap().is_suspended());
+//! assert!(pair.unit(Role::Primary).unwrap().node().is_suspended());
 //! assert_eq!(pair.active_units(Group::One), vec![Role::Primary]);
 //! ```
 
@@ -239,7 +239,7 @@ impl Pair {
 
     /// The state of `group` on a unit, if powered.
     pub fn state(&self, role: Role, group: Group) -> Option<GroupState> {
-        self.unit(role).map(|u| u.group_state(group))
+        self.unit(role).map(|u| u.group(group).state())
     }
 
     /// The units on which `group` is active.
@@ -345,14 +345,14 @@ impl Pair {
     pub fn power_off(&mut self, role: Role) {
         let slot = &mut self.slots[index(role)];
         if let Some(unit) = slot.unit.take() {
-            slot.flash = unit.flash().clone();
+            slot.flash = unit.config_plane().flash().clone();
         }
     }
 
     /// The flash a unit boots with (its own while it runs).
     pub fn flash(&self, role: Role) -> &Flash {
         let slot = &self.slots[index(role)];
-        slot.unit.as_ref().map_or(&slot.flash, |u| u.flash())
+        slot.unit.as_ref().map_or(&slot.flash, |u| u.config_plane().flash())
     }
 
     /// ROMMON `ERASE` on a powered-off unit: startup configs, files and key are lost.

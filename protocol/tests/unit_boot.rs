@@ -19,7 +19,7 @@ fn boot_peer_not_heard_within_holdtime_both_groups_active_here() {
     assert_eq!(pair.state(P, G2), Some(GroupState::Negotiation), "before the holdtime");
     pair.run_for(ms(20));
     expect_placement(&pair, "after the holdtime", Some(P), Some(P)).unwrap();
-    let history = pair.unit(P).unwrap().history(G2);
+    let history = pair.unit(P).unwrap().group(G2).history();
     assert_eq!(history[1].from, GroupState::Negotiation);
     assert_eq!(history[1].to, GroupState::JustActive);
     assert_eq!(history[1].reason, Reason::NoActiveUnitFound);
@@ -96,12 +96,12 @@ fn boot_failover_disabled_standalone_all_groups_active() {
     let s = fover_protocol::UnitConfig { failover_enabled: false, ..s };
     let mut pair = Pair::new(p, s);
     let u = pair.unit(S).unwrap();
-    assert!(!u.failover_enabled());
+    assert!(!u.node().failover_enabled());
     assert_eq!(u.poll_timeout(), None, "a standalone unit has no timers");
     pair.run_for(secs(3));
     assert_eq!(pair.state(S, G1), Some(GroupState::Active));
     assert_eq!(pair.state(S, G2), Some(GroupState::Active));
-    assert_eq!(pair.unit(S).unwrap().statistics().hellos_sent, 0);
+    assert_eq!(pair.unit(S).unwrap().node().statistics().hellos_sent, 0);
     // The primary hears nothing and runs both groups too.
     assert_eq!(pair.state(P, G1), Some(GroupState::Active));
     assert_eq!(pair.state(P, G2), Some(GroupState::Active));
@@ -144,7 +144,7 @@ fn boot_vacant_claim_on_a_stale_view_does_not_move_an_active_group() {
     for _ in 0..2_000 {
         pair.run_for(ms(1));
         let active = pair.state(P, G1).is_some_and(|s| s.is_active());
-        if active && pair.unit(S).unwrap().peer_group_state(G1) == Some(GroupState::Negotiation) {
+        if active && pair.unit(S).unwrap().peer().group_state(G1) == Some(GroupState::Negotiation) {
             seen = true;
             break;
         }

@@ -120,7 +120,7 @@ fn config_invalid_polltime_command_refused_keeps_old_times() {
         Command::UnitPolltime { polltime: Duration::from_secs(1), holdtime: Duration::from_secs(2) },
     );
     assert!(matches!(r, Err(CommandError::Config(ConfigError::Inconsistent { field: "unit holdtime", .. }))), "{r:?}");
-    assert_eq!(pair.unit(Role::Primary).unwrap().config().unit_polltime, Duration::from_millis(200));
+    assert_eq!(pair.unit(Role::Primary).unwrap().node().config().unit_polltime, Duration::from_millis(200));
     let r = pair.command(
         Role::Primary,
         Command::GroupOption(Group::One, GroupOption::Preempt(Some(Duration::from_millis(1500)))),
@@ -139,6 +139,6 @@ fn config_valid_polltime_command_takes_effect() {
     }
     pair.run_for(Duration::from_secs(10));
     let u = pair.unit(Role::Primary).unwrap();
-    assert_eq!(u.config().unit_holdtime, Duration::from_secs(3));
-    assert!(u.statistics().hellos_sent <= 13, "{} hellos in 10 s at 1 s", u.statistics().hellos_sent);
+    assert_eq!(u.node().config().unit_holdtime, Duration::from_secs(3));
+    assert!(u.node().statistics().hellos_sent <= 13, "{} hellos in 10 s at 1 s", u.node().statistics().hellos_sent);
 }

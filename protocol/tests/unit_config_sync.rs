@@ -14,12 +14,12 @@ use fover_protocol::wire::Kind;
 /// The running config of `role`'s space as text.
 fn text(pair: &Pair, role: Role, space: &str) -> String {
     let space = if space == "system" { Space::System } else { Space::Context(space.into()) };
-    pair.unit(role).and_then(|u| u.running_config().render(&space)).unwrap_or_default()
+    pair.unit(role).and_then(|u| u.config_plane().running().render(&space)).unwrap_or_default()
 }
 
 fn in_sync(pair: &Pair) -> bool {
     let (p, s) = (pair.unit(P).unwrap(), pair.unit(S).unwrap());
-    p.running_config().eq_ignoring_bootstrap(s.running_config())
+    p.config_plane().running().eq_ignoring_bootstrap(s.config_plane().running())
 }
 
 fn syslogs(pair: &Pair, role: Role, id: u32) -> usize {
@@ -109,7 +109,7 @@ fn commands_replicate_from_the_authoritative_unit() {
     assert!(text(&pair, P, "ctx2").contains("access-list ctx2_in extended permit ip any any"));
     assert_eq!(received(&pair, S), 2);
     assert_eq!(received(&pair, P), 1);
-    assert!(!pair.unit(P).unwrap().config_out_of_sync() && !pair.unit(S).unwrap().config_out_of_sync());
+    assert!(!pair.unit(P).unwrap().config_plane().out_of_sync() && !pair.unit(S).unwrap().config_plane().out_of_sync());
 }
 
 /// A command on the wrong unit: applied there only, warned, out of sync;
@@ -125,7 +125,7 @@ fn command_on_the_wrong_unit_is_local_warned_and_write_standby_repairs_it() {
     assert!(text(&pair, P, "ctx2").contains("access-list stray"));
     assert!(!text(&pair, S, "ctx2").contains("access-list stray"), "it must not reach the peer");
     assert_eq!(received(&pair, S), 0);
-    assert!(pair.unit(P).unwrap().config_out_of_sync());
+    assert!(pair.unit(P).unwrap().config_plane().out_of_sync());
     assert!(!in_sync(&pair));
     // `write standby` on the wrong unit is refused with a reason.
     assert!(matches!(pair.cli(P, "ctx2", "write standby"), Err(CommandError::Refused(m)) if m.contains("not active")));
@@ -134,7 +134,7 @@ fn command_on_the_wrong_unit_is_local_warned_and_write_standby_repairs_it() {
     pair.run_for(secs(1));
     assert!(in_sync(&pair));
     assert!(!text(&pair, P, "ctx2").contains("access-list stray"));
-    assert!(!pair.unit(P).unwrap().config_out_of_sync());
+    assert!(!pair.unit(P).unwrap().config_plane().out_of_sync());
 }
 
 /// `write standby` in the system space of group 1's active unit pushes everything.
@@ -150,7 +150,7 @@ fn write_standby_in_the_system_space_pushes_every_context() {
     pair.run_for(secs(1));
     assert!(in_sync(&pair));
     assert!(has_syslog(&pair, S, 709006, "(Secondary) End Configuration Replication from mate."));
-    assert!(!pair.unit(S).unwrap().config_out_of_sync());
+    assert!(!pair.unit(S).unwrap().config_plane().out_of_sync());
 }
 
 /// Non-replicated commands never reach the peer.
@@ -158,14 +158,14 @@ fn write_standby_in_the_system_space_pushes_every_context() {
 fn non_replicated_commands_stay_on_their_unit() {
     let mut pair = settled(2, None, |_| {}).unwrap();
     pair.run_for(secs(1));
-    let before = pair.unit(S).unwrap().channel_stats();
+    let before = pair.unit(S).unwrap().config_plane().channel_stats();
     for line in ["show running-config", "debug fover 1", "terminal pager 0", "mode multiple"] {
         assert!(pair.cli(P, "system", line).is_err(), "{line}: refused by this model, as not configuration");
     }
     assert_eq!(pair.cli(P, "system", "firewall transparent"), Ok(String::new()));
     pair.run_for(secs(1));
     assert_eq!(received(&pair, S), 0);
-    assert_eq!(pair.unit(S).unwrap().channel_stats().delivered, before.delivered);
+    assert_eq!(pair.unit(S).unwrap().config_plane().channel_stats().delivered, before.delivered);
     assert!(text(&pair, P, "system").contains("firewall transparent"));
     assert!(!text(&pair, S, "system").contains("firewall transparent"));
 }
@@ -250,7 +250,7 @@ fn configuration_commands_are_refused_during_a_full_sync() {
     pair.clear_events();
     pair.power_on(P);
     pair.run_for(secs(3));
-    let sync = pair.unit(P).unwrap().config_sync().expect("a sync in progress on the primary");
+    let sync = pair.unit(P).unwrap().config_plane().sync().expect("a sync in progress on the primary");
     assert_eq!(sync.direction, SyncDirection::Receiving);
     let Err(CommandError::Refused(m)) = pair.cli(P, "system", "hostname too-early") else { panic!("not refused") };
     assert!(m.contains("full configuration synchronisation is in progress"), "{m}");
@@ -261,7 +261,7 @@ fn configuration_commands_are_refused_during_a_full_sync() {
     assert!(m.contains("End Configuration Replication to mate."), "{m}");
     pair.pass_kind(Link::Failover, S, Kind::ConfigSyncEnd);
     pair.run_for(secs(10));
-    assert!(pair.unit(P).unwrap().config_sync().is_none());
+    assert!(pair.unit(P).unwrap().config_plane().sync().is_none());
     assert!(in_sync(&pair));
     assert!(pair.cli(S, "system", "hostname after-sync").is_ok());
 }
@@ -301,14 +301,14 @@ fn full_sync_of_a_10000_line_config_over_10_percent_loss() {
         pair.set_loss(Link::Failover, role, 100);
     }
     pair.clear_events();
-    let before = pair.unit(S).unwrap().channel_stats();
+    let before = pair.unit(S).unwrap().config_plane().channel_stats();
     pair.power_on(P);
     let start = pair.now();
     let mut end = None;
     for _ in 0..6_000 {
         pair.run_for(ms(10));
         if has_syslog(&pair, P, 709006, "End Configuration Replication from mate.")
-            && pair.unit(S).unwrap().config_sync().is_none()
+            && pair.unit(S).unwrap().config_plane().sync().is_none()
         {
             end = Some(pair.now());
             break;
@@ -316,7 +316,8 @@ fn full_sync_of_a_10000_line_config_over_10_percent_loss() {
     }
     let end = end.expect("the sync did not finish within 60 s");
     assert!(in_sync(&pair));
-    let (s, p) = (pair.unit(S).unwrap().channel_stats(), pair.unit(P).unwrap().channel_stats());
+    let (s, p) =
+        (pair.unit(S).unwrap().config_plane().channel_stats(), pair.unit(P).unwrap().config_plane().channel_stats());
     let sender = s.frames_sent() - before.frames_sent();
     println!(
         "full sync, 10,000 lines + the generated config, 10% loss each way on the failover link: \
@@ -344,7 +345,7 @@ fn a_sync_cut_short_keeps_the_receivers_config() {
     pair.clear_events();
     pair.power_on(P);
     pair.run_for(secs(3));
-    let sync = pair.unit(P).unwrap().config_sync().expect("a sync in progress on the primary");
+    let sync = pair.unit(P).unwrap().config_plane().sync().expect("a sync in progress on the primary");
     assert_eq!(sync.direction, SyncDirection::Receiving);
     assert!(text(&pair, P, "system").contains("hostname fover"), "the config in use until the sync ends");
     // The secondary becomes unreachable: the primary takes both groups.
@@ -354,11 +355,11 @@ fn a_sync_cut_short_keeps_the_receivers_config() {
     }
     pair.run_for(secs(3));
     assert_eq!(pair.active_units(G1), vec![P, S], "the primary took group 1");
-    assert!(pair.unit(P).unwrap().config_sync().is_none(), "the sync is over");
+    assert!(pair.unit(P).unwrap().config_plane().sync().is_none(), "the sync is over");
     let system = text(&pair, P, "system");
     assert!(system.contains("hostname fover"), "the primary kept its config:\n{system}");
     assert!(text(&pair, P, "admin").contains("interface"), "and its contexts");
-    assert!(pair.unit(P).unwrap().config_out_of_sync(), "the primary knows it differs from its mate");
+    assert!(pair.unit(P).unwrap().config_plane().out_of_sync(), "the primary knows it differs from its mate");
     pair.heal_all();
     pair.pass_kind(Link::Failover, S, Kind::ConfigSyncChunk);
     pair.run_for(secs(10));
@@ -386,7 +387,7 @@ fn a_stale_sync_delivered_late_is_followed_by_a_fresh_one() {
     pair.run_for(secs(3));
     assert!(text(&pair, S, "system").contains("hostname fover"));
     assert_eq!(
-        pair.unit(P).unwrap().config_sync().map(|s| s.direction),
+        pair.unit(P).unwrap().config_plane().sync().map(|s| s.direction),
         Some(SyncDirection::Sending),
         "the primary's sync is held back"
     );

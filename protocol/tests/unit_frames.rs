@@ -24,11 +24,11 @@ fn hello_saying(pair: &fover_protocol::testing::Pair, g1: GroupState, g2: GroupS
 #[test]
 fn frames_late_hello_is_ignored() {
     let mut pair = settled(1, None, |_| {}).unwrap();
-    let boot = pair.unit(P).unwrap().boot_nonce();
+    let boot = pair.unit(P).unwrap().node().boot_nonce();
     // Sequence number 1 of the primary's boot: long superseded.
     let bytes = Session::new(P, boot, None).seal(hello_saying(&pair, GroupState::Failed, GroupState::Failed));
     pair.inject(S, Link::Failover, &bytes);
-    assert_eq!(pair.unit(S).unwrap().peer_group_state(G1), Some(GroupState::Active));
+    assert_eq!(pair.unit(S).unwrap().peer().group_state(G1), Some(GroupState::Active));
     pair.run_for(secs(1));
     no_transitions(&pair, "a late hello").unwrap();
 }
@@ -42,7 +42,7 @@ fn frames_duplicate_role_request_is_ignored() {
     pair.command(P, Command::FailoverActive(Some(G1))).unwrap();
     pair.run_for(secs(1));
     expect_placement(&pair, "moved there and back", Some(P), Some(S)).unwrap();
-    let boot = pair.unit(S).unwrap().boot_nonce();
+    let boot = pair.unit(S).unwrap().node().boot_nonce();
     let request = Message::Control {
         channel_seq: 1,
         body: Control::RoleRequest { group: G1, request: RoleRequestKind::WantMeActive },
@@ -57,13 +57,13 @@ fn frames_duplicate_role_request_is_ignored() {
 #[test]
 fn frames_hello_from_earlier_boot_is_ignored() {
     let mut pair = settled(1, None, |_| {}).unwrap();
-    let old_boot = pair.unit(S).unwrap().boot_nonce();
+    let old_boot = pair.unit(S).unwrap().node().boot_nonce();
     pair.power_off(S);
     pair.run_for(ms(100));
     pair.power_on(S);
     pair.run_for(secs(2));
-    let new_boot = pair.unit(S).unwrap().boot_nonce();
-    assert_eq!(pair.unit(P).unwrap().peer_boot_nonce(), Some(new_boot));
+    let new_boot = pair.unit(S).unwrap().node().boot_nonce();
+    assert_eq!(pair.unit(P).unwrap().peer().boot_nonce(), Some(new_boot));
     pair.clear_events();
     let mut old = Session::new(S, old_boot, None);
     for _ in 0..1_000 {
@@ -71,7 +71,7 @@ fn frames_hello_from_earlier_boot_is_ignored() {
     }
     let bytes = old.seal(hello_saying(&pair, GroupState::Negotiation, GroupState::Negotiation));
     pair.inject(P, Link::Failover, &bytes);
-    assert_eq!(pair.unit(P).unwrap().peer_boot_nonce(), Some(new_boot));
+    assert_eq!(pair.unit(P).unwrap().peer().boot_nonce(), Some(new_boot));
     pair.run_for(secs(1));
     no_transitions(&pair, "a hello from an earlier boot").unwrap();
 }
@@ -123,9 +123,9 @@ fn frames_hello_overtaken_by_role_request_still_recovers_the_failover_link() {
     let mut pair = settled(1, None, |_| {}).unwrap();
     pair.cut_both(Link::Failover);
     pair.run_for(secs(4));
-    assert!(pair.unit(S).unwrap().is_suspended(), "the secondary did not mark the failover link failed");
+    assert!(pair.unit(S).unwrap().node().is_suspended(), "the secondary did not mark the failover link failed");
     pair.clear_events();
-    let boot = pair.unit(P).unwrap().boot_nonce();
+    let boot = pair.unit(P).unwrap().node().boot_nonce();
     // Far above every number the primary used on the failover link: the
     // request (sent second) arrives first, then the hello sent before it.
     let seq = 1 << 40;
@@ -134,17 +134,17 @@ fn frames_hello_overtaken_by_role_request_still_recovers_the_failover_link() {
         body: Control::RoleRequest { group: G2, request: RoleRequestKind::WantVacant },
     };
     pair.inject(S, Link::Failover, &frame_with_seq(P, boot, seq + 1, request));
-    assert!(pair.unit(S).unwrap().is_suspended(), "a role request alone recovered the failover link");
+    assert!(pair.unit(S).unwrap().node().is_suspended(), "a role request alone recovered the failover link");
     pair.inject(
         S,
         Link::Failover,
         &frame_with_seq(P, boot, seq, hello_saying(&pair, GroupState::Failed, GroupState::Failed)),
     );
     let s = pair.unit(S).unwrap();
-    assert!(!s.is_suspended(), "the overtaken hello did not show the failover link working");
+    assert!(!s.node().is_suspended(), "the overtaken hello did not show the failover link working");
     assert!(pair.events_of(S).any(|e| *e == Event::FailoverLinkRecovered));
     // Its states are superseded: not taken in.
-    assert_ne!(s.peer_group_state(G1), Some(GroupState::Failed), "the overtaken hello's states were taken in");
+    assert_ne!(s.peer().group_state(G1), Some(GroupState::Failed), "the overtaken hello's states were taken in");
     assert_eq!(pair.active_units(G1), vec![P]);
     assert_eq!(pair.active_units(G2), vec![S]);
 }

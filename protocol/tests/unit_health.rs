@@ -31,11 +31,11 @@ fn clock_jump_forward_during_lan_test_window_no_failover() {
     // Wait until the secondary runs a LAN test, then jump its clock.
     for _ in 0..400 {
         pair.run_for(ms(5));
-        if pair.unit(S).unwrap().lan_test_running() {
+        if pair.unit(S).unwrap().node().lan_test_running() {
             break;
         }
     }
-    assert!(pair.unit(S).unwrap().lan_test_running(), "no LAN test started");
+    assert!(pair.unit(S).unwrap().node().lan_test_running(), "no LAN test started");
     pair.step_clock(S, 10_000);
     run_single_active(&mut pair, secs(3)).unwrap();
     assert_eq!(count_events(&pair, S, |e| *e == Event::PeerDeclaredFailed), 0, "peer declared failed after a jump");
@@ -47,12 +47,12 @@ fn clock_jump_forward_during_lan_test_window_no_failover() {
 fn clock_step_backward_timers_keep_running_no_failover() {
     let mut pair = settled(1, None, |_| {}).unwrap();
     for role in [S, P] {
-        let sent = pair.unit(role).unwrap().statistics().hellos_sent;
+        let sent = pair.unit(role).unwrap().node().statistics().hellos_sent;
         pair.step_clock(role, -60_000);
         run_single_active(&mut pair, secs(2)).unwrap();
-        let now_sent = pair.unit(role).unwrap().statistics().hellos_sent;
+        let now_sent = pair.unit(role).unwrap().node().statistics().hellos_sent;
         assert!(now_sent >= sent + 9, "the {role} sent {} hellos in 2 s after its clock stepped back", now_sent - sent);
-        assert!(pair.unit(role.peer()).unwrap().peer_group_state(G1).is_some(), "the peer's view went stale");
+        assert!(pair.unit(role.peer()).unwrap().peer().group_state(G1).is_some(), "the peer's view went stale");
     }
     no_transitions(&pair, "clock stepped back").unwrap();
 }
@@ -80,7 +80,7 @@ fn auth_frame_with_wrong_key_rejected_no_state_change() {
     use fover_protocol::wire::{LanTest, Message};
     let key = FailoverKey::secret("right").unwrap();
     let mut pair = settled(1, None, |c| c.failover_key = Some(key.clone())).unwrap();
-    let boot = pair.unit(P).unwrap().boot_nonce();
+    let boot = pair.unit(P).unwrap().node().boot_nonce();
     let mut forger = Session::new(P, boot, Some(&FailoverKey::secret("wrong").unwrap()));
     let bytes = forger.seal(Message::LanTest(LanTest { nonce: 1 }));
     let before = pair.unit(S).unwrap().state_digest();
@@ -94,7 +94,7 @@ fn auth_frame_with_wrong_key_rejected_no_state_change() {
 fn interface_background_traffic_is_network_activity_not_rejected() {
     let mut pair = settled(1, None, |_| {}).unwrap();
     pair.run_for(secs(2));
-    assert!(pair.unit(S).unwrap().statistics().network_datagrams > 0);
+    assert!(pair.unit(S).unwrap().node().statistics().network_datagrams > 0);
     assert_eq!(count_events(&pair, S, |e| matches!(e, Event::FrameRejected { .. })), 0);
 }
 
@@ -114,11 +114,11 @@ fn interface_silent_port_fails_on_silent_side_only() {
     assert_eq!(seen, vec![InterfaceStatus::Testing, InterfaceStatus::Failed]);
     assert!(has_syslog(&pair, S, 105008, "Testing Interface if0"));
     assert!(has_syslog(&pair, S, 105009, "Testing on interface if0 Failed"));
-    assert_eq!(pair.unit(P).unwrap().interface_status(IF0), InterfaceStatus::Normal);
-    assert_eq!(pair.unit(P).unwrap().peer_interface_status(IF0), Some(InterfaceStatus::Failed));
+    assert_eq!(pair.unit(P).unwrap().iface(IF0).status(), InterfaceStatus::Normal);
+    assert_eq!(pair.unit(P).unwrap().iface(IF0).peer_status(), Some(InterfaceStatus::Failed));
     pair.set_silent(S, IF0, false);
     pair.run_for(secs(1));
-    assert_eq!(pair.unit(S).unwrap().interface_status(IF0), InterfaceStatus::Normal);
+    assert_eq!(pair.unit(S).unwrap().iface(IF0).status(), InterfaceStatus::Normal);
 }
 
 /// interface: failed on both units is Unknown and not counted (no failover, no group Failed).
@@ -129,8 +129,8 @@ fn interface_failed_on_both_units_unknown_not_counted() {
     pair.set_silent(P, IF0, true);
     run_single_active(&mut pair, secs(8)).unwrap();
     for role in [P, S] {
-        assert_eq!(pair.unit(role).unwrap().interface_status(IF0), InterfaceStatus::Unknown, "{role}");
-        assert_eq!(pair.unit(role).unwrap().failed_interfaces(G1), (0, 1), "{role}");
+        assert_eq!(pair.unit(role).unwrap().iface(IF0).status(), InterfaceStatus::Unknown, "{role}");
+        assert_eq!(pair.unit(role).unwrap().group(G1).failed_interfaces(), (0, 1), "{role}");
     }
     no_transitions(&pair, "interface dead on both units").unwrap();
 }
@@ -140,7 +140,7 @@ fn interface_failed_on_both_units_unknown_not_counted() {
 fn interface_link_down_is_a_failure_at_once() {
     let mut pair = settled(1, None, |_| {}).unwrap();
     pair.set_interface_link(P, IF0, false);
-    assert_eq!(pair.unit(P).unwrap().interface_status(IF0), InterfaceStatus::LinkDown);
+    assert_eq!(pair.unit(P).unwrap().iface(IF0).status(), InterfaceStatus::LinkDown);
     assert_eq!(pair.state(P, G1), Some(GroupState::Failed));
     assert!(has_syslog(&pair, P, 411002, "Line protocol on Interface if0, changed state to down"));
     pair.run_for(ms(10));
@@ -159,8 +159,8 @@ fn interface_waiting_until_peer_heard_not_tested() {
     pair.set_silent(P, IF0, true);
     pair.run_for(secs(10));
     let u = pair.unit(P).unwrap();
-    assert!(u.interface_waiting(IF0));
-    assert_eq!(u.interface_status(IF0), InterfaceStatus::Normal);
+    assert!(u.iface(IF0).waiting());
+    assert_eq!(u.iface(IF0).status(), InterfaceStatus::Normal);
 }
 
 /// health: a LAN test whose probes were lost, while the peer's own frames reach
@@ -176,11 +176,11 @@ fn health_peer_heard_on_data_link_during_lan_test_is_alive() {
     // Wait until the secondary's LAN test has gone out (and been lost).
     for _ in 0..400 {
         pair.run_for(ms(5));
-        if pair.unit(S).unwrap().lan_test_running() {
+        if pair.unit(S).unwrap().node().lan_test_running() {
             break;
         }
     }
-    assert!(pair.unit(S).unwrap().lan_test_running(), "no LAN test started");
+    assert!(pair.unit(S).unwrap().node().lan_test_running(), "no LAN test started");
     // The primary's frames reach the secondary again on the data links; the
     // secondary's frames (and so its LAN test and any reply) still do not.
     pair.heal(Link::Data(IF0), P);
@@ -192,7 +192,7 @@ fn health_peer_heard_on_data_link_during_lan_test_is_alive() {
         0,
         "the secondary declared the primary failed"
     );
-    assert!(s.is_suspended(), "the secondary did not mark the failover link failed");
+    assert!(s.node().is_suspended(), "the secondary did not mark the failover link failed");
     assert_eq!(pair.active_units(G1), vec![P], "group 1 was taken from a live primary");
 }
 
@@ -216,14 +216,14 @@ fn health_peer_declared_failed_is_tested_again_and_found_alive() {
     pair.cut_both(Link::Data(IF0));
     pair.cut_both(Link::Data(IF1));
     pair.run_for(secs(2));
-    assert!(pair.unit(S).unwrap().peer_failed() && pair.unit(P).unwrap().peer_failed());
+    assert!(pair.unit(S).unwrap().peer().failed() && pair.unit(P).unwrap().peer().failed());
     // LAN test replies pass again; hellos are still lost.
     for role in [P, S] {
         pair.pass_kind(Link::Failover, role, Kind::LanTestReply);
     }
     pair.run_for(secs(3));
     for role in [P, S] {
-        assert!(!pair.unit(role).unwrap().peer_failed(), "the {role} still holds its live peer failed");
+        assert!(!pair.unit(role).unwrap().peer().failed(), "the {role} still holds its live peer failed");
     }
     // Group 2 recovers on the secondary: the primary, alive, keeps it.
     pair.clear_events();

@@ -132,11 +132,11 @@ fn failover_reset_after_cause_cleared_group_standby_ready() {
 fn no_failover_freezes_current_roles_until_failover() {
     let mut pair = settled(1, None, |_| {}).unwrap();
     pair.command(S, Command::NoFailover).unwrap();
-    assert!(!pair.unit(S).unwrap().failover_enabled());
+    assert!(!pair.unit(S).unwrap().node().failover_enabled());
     run_single_active(&mut pair, secs(2)).unwrap();
     no_transitions(&pair, "after no failover").unwrap();
     // The frozen unit still says hello: its peer does not declare it failed.
-    assert!(!pair.unit(P).unwrap().peer_failed());
+    assert!(!pair.unit(P).unwrap().peer().failed());
     let r = pair.command(S, Command::FailoverActive(Some(G1)));
     assert!(matches!(r, Err(CommandError::Refused(_))), "{r:?}");
     pair.power_off(P);
@@ -176,7 +176,7 @@ fn preempt_configured_later_moves_group_after_delay() {
     expect_placement(&pair, "0.8 s after preempt 1", Some(S), Some(S)).unwrap();
     pair.run_for(ms(400));
     expect_placement(&pair, "1.2 s after preempt 1", Some(P), Some(S)).unwrap();
-    assert!(pair.unit(P).unwrap().history(G1).iter().any(|e| e.reason == Reason::Preempt));
+    assert!(pair.unit(P).unwrap().group(G1).history().iter().any(|e| e.reason == Reason::Preempt));
 }
 
 /// manual: history is bounded (oldest entries dropped).
@@ -188,7 +188,7 @@ fn manual_history_is_bounded() {
         pair.command(role, Command::FailoverActive(Some(G1))).unwrap();
         pair.run_for(ms(50));
     }
-    let h = pair.unit(P).unwrap().history(G1);
+    let h = pair.unit(P).unwrap().group(G1).history();
     assert_eq!(h.len(), fover_protocol::constants::HISTORY_MAX);
     assert!(pair.events_of(P).all(|e| !matches!(e, Event::PeerDeclaredFailed)));
 }
@@ -215,10 +215,10 @@ fn manual_move_pending_when_failover_suspended_is_abandoned() {
     pair.cut_both(Link::Failover);
     assert_eq!(pair.command(S, Command::FailoverActive(Some(G1))), Ok(String::new()));
     run_single_active(&mut pair, secs(3)).unwrap();
-    assert!(pair.unit(S).unwrap().is_suspended(), "the secondary did not suspend failover");
+    assert!(pair.unit(S).unwrap().node().is_suspended(), "the secondary did not suspend failover");
     pair.heal_both(Link::Failover);
     run_single_active(&mut pair, secs(3)).unwrap();
-    assert!(!pair.unit(S).unwrap().is_suspended(), "failover did not resume");
+    assert!(!pair.unit(S).unwrap().node().is_suspended(), "failover did not resume");
     expect_placement(&pair, "after the link recovered", Some(P), Some(S)).unwrap();
     no_transitions(&pair, "a move abandoned at suspension").unwrap();
 }
@@ -237,11 +237,11 @@ fn manual_move_asked_by_a_peer_declared_failed_is_not_taken_back() {
     pair.drop_kind(Link::Failover, S, Kind::LanTestReply);
     for _ in 0..400 {
         pair.run_for(ms(5));
-        if pair.unit(P).unwrap().peer_failed() {
+        if pair.unit(P).unwrap().peer().failed() {
             break;
         }
     }
-    assert!(pair.unit(P).unwrap().peer_failed(), "the primary did not declare the secondary failed");
+    assert!(pair.unit(P).unwrap().peer().failed(), "the primary did not declare the secondary failed");
     pair.pass_kind(Link::Failover, S, Kind::LanTestReply);
     pair.clear_events();
     assert_eq!(pair.command(S, Command::FailoverActive(Some(G1))), Ok(String::new()));

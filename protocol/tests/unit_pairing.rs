@@ -28,15 +28,15 @@ fn pair_with_secondary(f: impl Fn(&mut Device)) -> Pair {
 }
 
 fn refusal(pair: &Pair, role: Role) -> Option<String> {
-    pair.unit(role).and_then(|u| u.pairing_refusal().map(str::to_owned))
+    pair.unit(role).and_then(|u| u.node().pairing_refusal().map(str::to_owned))
 }
 
 fn standalone_everywhere(pair: &Pair) {
     for role in [P, S] {
         let u = pair.unit(role).unwrap();
-        assert!(!u.failover_enabled(), "{role}: failover still on");
+        assert!(!u.node().failover_enabled(), "{role}: failover still on");
         for g in [G1, G2] {
-            assert!(u.group_state(g).is_active(), "{role}: group {g} is {}", u.group_state(g));
+            assert!(u.group(g).state().is_active(), "{role}: group {g} is {}", u.group(g).state());
         }
     }
 }
@@ -102,10 +102,10 @@ fn activation_key_of_another_unit_is_refused_and_changes_nothing() {
     let mut pair = settled(2, None, |_| {}).unwrap();
     let other = Device::default_for(Role::Primary);
     let key = generate_key(&other.serial, &other.factory_license);
-    let before = pair.unit(S).unwrap().license();
+    let before = pair.unit(S).unwrap().node().license();
     let err = pair.cli(S, "system", &format!("activation-key {key}")).unwrap_err();
     assert!(matches!(&err, CommandError::Refused(m) if m.contains("serial")), "{err:?}");
-    assert_eq!(pair.unit(S).unwrap().license(), before);
+    assert_eq!(pair.unit(S).unwrap().node().license(), before);
     assert!(
         matches!(pair.cli(S, "system", "activation-key 0x1 0x2"), Err(CommandError::Refused(m)) if m.contains("four"))
     );
@@ -120,7 +120,7 @@ fn erase_loses_the_key_and_reentering_it_pairs_again_after_a_reload() {
     pair.erase_flash(S);
     pair.power_on(S);
     pair.run_for(secs(3));
-    assert_eq!(pair.unit(S).unwrap().license(), License::BASE);
+    assert_eq!(pair.unit(S).unwrap().node().license(), License::BASE);
     assert!(refusal(&pair, S).is_some_and(|w| w.contains("Restricted")));
     standalone_everywhere(&pair);
 
@@ -135,7 +135,7 @@ fn erase_loses_the_key_and_reentering_it_pairs_again_after_a_reload() {
     pair.run_for(secs(4));
     assert_eq!(refusal(&pair, P), None);
     assert_eq!(refusal(&pair, S), None);
-    assert!(pair.unit(P).unwrap().failover_enabled() && pair.unit(S).unwrap().failover_enabled());
+    assert!(pair.unit(P).unwrap().node().failover_enabled() && pair.unit(S).unwrap().node().failover_enabled());
     // The primary kept both groups while standalone; the reloaded secondary joins it.
     for g in [G1, G2] {
         assert_eq!(pair.active_units(g), vec![P]);

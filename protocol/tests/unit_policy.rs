@@ -62,7 +62,7 @@ fn policy_interface_count_below_threshold_no_failover() {
     let mut pair = settled(3, None, |_| {}).unwrap(); // if0 and if2 in group 1
     set_policy(&mut pair, G1, InterfacePolicy::Count(2)).unwrap();
     silence(&mut pair, P, IF0).unwrap();
-    assert_eq!(pair.unit(P).unwrap().failed_interfaces(G1), (1, 2));
+    assert_eq!(pair.unit(P).unwrap().group(G1).failed_interfaces(), (1, 2));
     no_transitions(&pair, "one of two interfaces failed, policy 2").unwrap();
 }
 
@@ -103,7 +103,7 @@ fn suspended_failover_resumes_when_link_recovers() {
     pair.heal_both(Link::Failover);
     run_single_active(&mut pair, secs(1)).unwrap();
     for role in [P, S] {
-        assert!(!pair.unit(role).unwrap().is_suspended(), "{role}");
+        assert!(!pair.unit(role).unwrap().node().is_suspended(), "{role}");
         assert!(pair.events_of(role).any(|e| *e == Event::FailoverLinkRecovered), "{role}");
         assert!(pair.events_of(role).any(|e| *e == Event::FailoverResumed), "{role}");
     }

@@ -35,7 +35,8 @@ fn open(pair: &mut Pair, role: Role, object: StateObject) {
 fn replicated(pair: &Pair, role: Role, context: &str) -> Vec<StateObject> {
     pair.unit(role)
         .unwrap()
-        .state_entries(context)
+        .state_plane()
+        .entries(context)
         .into_iter()
         .filter_map(|e| match e {
             Entry::Replicated(o) => Some(o),
@@ -84,7 +85,7 @@ fn bulk_sync_joining_standby_receives_every_object() {
         open(&mut pair, S, o);
     }
     // Nothing is replicated while the mate is away.
-    assert_eq!(pair.unit(S).unwrap().stateful_counters(ObjectType::TcpConn).xmit, 0);
+    assert_eq!(pair.unit(S).unwrap().state_plane().counters(ObjectType::TcpConn).xmit, 0);
     pair.power_on(P);
     run_single_active(&mut pair, secs(5)).unwrap();
     expect_placement(&pair, "5 s after the primary joined", Some(S), Some(S)).unwrap();
@@ -93,14 +94,14 @@ fn bulk_sync_joining_standby_receives_every_object() {
     }
     assert_eq!(connection_ids(&pair, P, "admin").len(), 600);
     let (p, s) = (pair.unit(P).unwrap(), pair.unit(S).unwrap());
-    assert!(p.bulk_sync_received(), "the primary has the whole bulk sync");
-    assert!(!s.bulk_sync_sending());
-    assert_eq!(s.stateful_counters(ObjectType::TcpConn).xmit, 600);
-    assert_eq!(p.stateful_counters(ObjectType::TcpConn).rcv, 600);
-    assert_eq!(p.stateful_counters(ObjectType::UdpConn).rcv, 40);
+    assert!(p.state_plane().bulk_sync_received(), "the primary has the whole bulk sync");
+    assert!(!s.state_plane().bulk_sync_sending());
+    assert_eq!(s.state_plane().counters(ObjectType::TcpConn).xmit, 600);
+    assert_eq!(p.state_plane().counters(ObjectType::TcpConn).rcv, 600);
+    assert_eq!(p.state_plane().counters(ObjectType::UdpConn).rcv, 40);
     for t in [ObjectType::Xlate, ObjectType::Arp, ObjectType::Bridge, ObjectType::Sa, ObjectType::GtpPdp] {
-        assert_eq!(p.stateful_counters(t).rcv, 2, "{t:?}");
-        assert_eq!(p.stateful_counters(t).rerr, 0, "{t:?}");
+        assert_eq!(p.state_plane().counters(t).rcv, 2, "{t:?}");
+        assert_eq!(p.state_plane().counters(t).rerr, 0, "{t:?}");
     }
     // Then incremental updates.
     open(&mut pair, S, tcp("admin", 1_000));
@@ -116,22 +117,22 @@ fn incremental_add_update_remove_reach_the_standby() {
     pair.run_for(secs(1));
     open(&mut pair, P, conn("admin", 5, ConnProtocol::Tcp, 1));
     pair.run_for(ms(20));
-    assert_eq!(pair.unit(S).unwrap().connections("admin"), vec![conn("admin", 5, ConnProtocol::Tcp, 1)]);
+    assert_eq!(pair.unit(S).unwrap().state_plane().connections("admin"), vec![conn("admin", 5, ConnProtocol::Tcp, 1)]);
     pair.traffic(P, TrafficOp::Update(conn("admin", 5, ConnProtocol::Tcp, 4))).unwrap();
     pair.run_for(ms(20));
-    assert_eq!(pair.unit(S).unwrap().connections("admin"), vec![conn("admin", 5, ConnProtocol::Tcp, 4)]);
+    assert_eq!(pair.unit(S).unwrap().state_plane().connections("admin"), vec![conn("admin", 5, ConnProtocol::Tcp, 4)]);
     pair.traffic(P, TrafficOp::Close(tcp("admin", 5))).unwrap();
     pair.run_for(ms(20));
-    assert!(pair.unit(S).unwrap().connections("admin").is_empty());
+    assert!(pair.unit(S).unwrap().state_plane().connections("admin").is_empty());
     // Group 2's active unit (the secondary) replicates ctx2 the other way.
     open(&mut pair, S, conn("ctx2", 9, ConnProtocol::Udp, 1));
     pair.run_for(ms(20));
     assert_eq!(connection_ids(&pair, P, "ctx2"), vec![9]);
     let (p, s) = (pair.unit(P).unwrap(), pair.unit(S).unwrap());
-    let (pt, st) = (p.stateful_counters(ObjectType::TcpConn), s.stateful_counters(ObjectType::TcpConn));
+    let (pt, st) = (p.state_plane().counters(ObjectType::TcpConn), s.state_plane().counters(ObjectType::TcpConn));
     assert_eq!((pt.xmit, pt.xerr, st.rcv, st.rerr), (3, 0, 3, 0));
-    assert_eq!(s.stateful_counters(ObjectType::UdpConn).xmit, 1);
-    assert_eq!(p.stateful_counters(ObjectType::UdpConn).rcv, 1);
+    assert_eq!(s.state_plane().counters(ObjectType::UdpConn).xmit, 1);
+    assert_eq!(p.state_plane().counters(ObjectType::UdpConn).rcv, 1);
     // Traffic goes through the active unit only.
     assert_eq!(
         pair.traffic(S, TrafficOp::Open(tcp("admin", 6))),
@@ -187,7 +188,7 @@ fn http_replicated_only_with_replication_http() {
         run_single_active(&mut pair, secs(2)).unwrap();
         expect_placement(&pair, "after the primary failed", Some(S), Some(S)).unwrap();
         assert_eq!(connection_ids(&pair, S, "admin"), want, "after the failover, replication http {replication_http}");
-        let http = pair.unit(P.peer()).unwrap().stateful_counters(ObjectType::HttpConn);
+        let http = pair.unit(P.peer()).unwrap().state_plane().counters(ObjectType::HttpConn);
         assert_eq!(http.rcv, u64::from(replication_http));
     }
 }
@@ -205,16 +206,16 @@ fn uauth_and_routes_are_never_replicated() {
     pair.traffic(P, TrafficOp::OpenLocal(route.clone())).unwrap();
     open(&mut pair, P, tcp("admin", 1));
     pair.run_for(ms(50));
-    let entries = pair.unit(P).unwrap().state_entries("admin");
+    let entries = pair.unit(P).unwrap().state_plane().entries("admin");
     assert!(entries.contains(&Entry::Local(uauth)) && entries.contains(&Entry::Local(route)));
-    assert_eq!(pair.unit(S).unwrap().state_entries("admin"), vec![Entry::Replicated(tcp("admin", 1))]);
+    assert_eq!(pair.unit(S).unwrap().state_plane().entries("admin"), vec![Entry::Replicated(tcp("admin", 1))]);
     for t in [ObjectType::Uauth, ObjectType::Route] {
         assert!(!t.is_replicated());
-        assert_eq!(pair.unit(P).unwrap().stateful_counters(t).xmit, 0);
+        assert_eq!(pair.unit(P).unwrap().state_plane().counters(t).xmit, 0);
     }
     pair.power_off(P);
     run_single_active(&mut pair, secs(2)).unwrap();
-    assert_eq!(pair.unit(S).unwrap().state_entries("admin"), vec![Entry::Replicated(tcp("admin", 1))]);
+    assert_eq!(pair.unit(S).unwrap().state_plane().entries("admin"), vec![Entry::Replicated(tcp("admin", 1))]);
 }
 
 /// table full: a new entry in a full table is refused and counted; entries
@@ -245,14 +246,14 @@ fn table_full_refuses_new_entries_and_counts_them() {
     pair.traffic(P, TrafficOp::Update(arp(1, 3))).unwrap();
     pair.traffic(S, TrafficOp::Open(StateObject::Arp { context: "ctx2".into(), ip: 1, mac: [0; 6] })).unwrap();
     let p = pair.unit(P).unwrap();
-    assert_eq!(p.stateful_counters(ObjectType::Arp).refused, 1);
-    assert_eq!(p.state_tables().len_of("admin", ObjectType::Arp), STATE_HOSTS_PER_CONTEXT_MAX);
+    assert_eq!(p.state_plane().counters(ObjectType::Arp).refused, 1);
+    assert_eq!(p.state_plane().tables().len_of("admin", ObjectType::Arp), STATE_HOSTS_PER_CONTEXT_MAX);
     // Closing one makes room.
     pair.traffic(P, TrafficOp::Close(arp(5, 0))).unwrap();
     open(&mut pair, P, arp(STATE_HOSTS_PER_CONTEXT_MAX, 1));
     pair.run_for(ms(200));
     assert_eq!(replicated(&pair, P, "admin"), replicated(&pair, S, "admin"));
-    assert_eq!(pair.unit(S).unwrap().stateful_counters(ObjectType::Arp).rerr, 0);
+    assert_eq!(pair.unit(S).unwrap().state_plane().counters(ObjectType::Arp).rerr, 0);
 }
 
 /// preempt waits for the bulk sync: the preferred unit joins while the
@@ -272,11 +273,11 @@ fn preempt_waits_for_the_bulk_sync() {
     run_single_active(&mut pair, secs(6)).unwrap();
     expect_placement(&pair, "6 s after the primary joined, state link cut", Some(S), Some(S)).unwrap();
     assert_eq!(pair.state(P, G1), Some(GroupState::StandbyReady));
-    assert!(!pair.unit(P).unwrap().bulk_sync_received());
+    assert!(!pair.unit(P).unwrap().state_plane().bulk_sync_received());
     assert!(!became_active(&pair, P, G1), "the primary preempted before its bulk sync finished");
     pair.heal(Link::State, S);
     run_single_active(&mut pair, secs(6)).unwrap();
-    assert!(pair.unit(P).unwrap().bulk_sync_received());
+    assert!(pair.unit(P).unwrap().state_plane().bulk_sync_received());
     expect_placement(&pair, "after the bulk sync", Some(P), Some(S)).unwrap();
     let t = transitions(&pair, P, G1);
     assert!(t.iter().any(|(_, to, r)| *to == GroupState::JustActive && r == "Preempt"), "{t:?}");
@@ -295,7 +296,7 @@ fn failover_does_not_wait_for_the_bulk_sync() {
     pair.cut(Link::State, S);
     pair.power_on(P);
     run_single_active(&mut pair, secs(3)).unwrap();
-    assert!(!pair.unit(P).unwrap().bulk_sync_received());
+    assert!(!pair.unit(P).unwrap().state_plane().bulk_sync_received());
     pair.power_off(S);
     run_single_active(&mut pair, secs(2)).unwrap();
     expect_placement(&pair, "after the secondary failed", Some(P), Some(P)).unwrap();
@@ -320,7 +321,7 @@ fn connections_dropped_at_a_failover_without_a_state_link() {
     open(&mut pair, S, tcp("ctx2", 42));
     pair.run_for(ms(200));
     assert!(connection_ids(&pair, S, "admin").is_empty());
-    assert_eq!(pair.unit(P).unwrap().stateful_counters(ObjectType::TcpConn).xmit, 0);
+    assert_eq!(pair.unit(P).unwrap().state_plane().counters(ObjectType::TcpConn).xmit, 0);
     pair.power_off(P);
     run_single_active(&mut pair, secs(2)).unwrap();
     expect_placement(&pair, "after the primary failed", Some(S), Some(S)).unwrap();
@@ -364,7 +365,7 @@ fn rebooted_standby_gets_a_new_bulk_sync_on_the_state_link() {
     pair.power_on(S);
     run_single_active(&mut pair, secs(5)).unwrap();
     assert_eq!(connection_ids(&pair, S, "admin"), (0..10).collect::<Vec<_>>());
-    assert!(pair.unit(S).unwrap().bulk_sync_received());
+    assert!(pair.unit(S).unwrap().state_plane().bulk_sync_received());
     let begins = pair.events_of(S).filter(|e| matches!(e, Event::Syslog { id: 105_022, .. })).count();
     assert_eq!(begins, 0, "no bulk sync count mismatch");
 }
@@ -388,7 +389,7 @@ fn heal_after_split_loser_gets_the_winners_tables() {
     expect_placement(&pair, "after the heal", Some(P), Some(S)).unwrap();
     assert_eq!(connection_ids(&pair, S, "admin"), vec![1, 2, 3, 4]);
     assert_eq!(connection_ids(&pair, P, "admin"), vec![1, 2, 3, 4]);
-    assert!(pair.unit(S).unwrap().bulk_sync_received());
+    assert!(pair.unit(S).unwrap().state_plane().bulk_sync_received());
 }
 
 /// one-way cut: the standby stops hearing the active unit (failover link
@@ -404,11 +405,11 @@ fn one_way_cut_updates_arrive_after_the_heal() {
     open(&mut pair, P, tcp("admin", 1));
     run_single_active(&mut pair, secs(3)).unwrap();
     assert!(connection_ids(&pair, S, "admin").is_empty());
-    assert!(pair.unit(S).unwrap().failover_link_failed() || pair.unit(S).unwrap().peer_failed());
+    assert!(pair.unit(S).unwrap().node().failover_link_failed() || pair.unit(S).unwrap().peer().failed());
     pair.heal(Link::Failover, P);
     run_single_active(&mut pair, secs(6)).unwrap();
     assert_eq!(connection_ids(&pair, S, "admin"), vec![1]);
-    assert!(pair.unit(S).unwrap().bulk_sync_received());
+    assert!(pair.unit(S).unwrap().state_plane().bulk_sync_received());
     expect_placement(&pair, "after the heal", Some(P), Some(S)).unwrap();
 }
 
@@ -429,7 +430,7 @@ fn frozen_unit_resyncs_its_mate_after_failover_is_enabled_again() {
     pair.command(P, Command::Failover).unwrap();
     run_single_active(&mut pair, secs(3)).unwrap();
     assert_eq!(connection_ids(&pair, S, "admin"), vec![2]);
-    assert!(pair.unit(S).unwrap().bulk_sync_received());
+    assert!(pair.unit(S).unwrap().state_plane().bulk_sync_received());
 }
 
 /// Property (always, after recovery): random schedules of faults and
@@ -478,6 +479,7 @@ fn property_replicated_state_converges_after_recovery() {
                 let object = pair
                     .unit(role)
                     .unwrap()
+                    .state_plane()
                     .connections(context)
                     .into_iter()
                     .find(|o| matches!(o, StateObject::Connection { id: i, .. } if *i == id))
@@ -507,7 +509,7 @@ fn property_replicated_state_converges_after_recovery() {
         }
         for role in [P, S] {
             if let Some(u) = pair.unit(role) {
-                u.state_tables().invariants();
+                u.state_plane().tables().invariants();
             }
         }
         converged += 1;
@@ -530,7 +532,7 @@ fn bulk_sync_of_ten_thousand_connections() {
     let mut took = None;
     for _ in 0..200 {
         pair.run_for(ms(10));
-        if pair.unit(P).unwrap().bulk_sync_received() {
+        if pair.unit(P).unwrap().state_plane().bulk_sync_received() {
             took = Some(pair.now() - start);
             break;
         }
@@ -571,22 +573,22 @@ fn incremental_updates_at_ten_thousand_open_connections() {
     }
     pair.power_on(P);
     pair.run_for(secs(1));
-    assert!(pair.unit(P).unwrap().bulk_sync_received(), "the bulk sync is done");
-    let mate = pair.unit(P).unwrap().boot_nonce();
-    assert_eq!(pair.unit(S).unwrap().replication_mark().caught_up_to, Some(mate));
+    assert!(pair.unit(P).unwrap().state_plane().bulk_sync_received(), "the bulk sync is done");
+    let mate = pair.unit(P).unwrap().node().boot_nonce();
+    assert_eq!(pair.unit(S).unwrap().state_plane().replication_mark().caught_up_to, Some(mate));
     let start = pair.now();
     let (mut sent, total) = (0u64, 20_000u64);
     let mut took = None;
     for _ in 0..10_000 {
         // Offer updates while the outbox has room for them, a millisecond at a time.
-        while sent < total && pair.unit(S).unwrap().xmit_queue().0 < 4_096 {
+        while sent < total && pair.unit(S).unwrap().state_plane().xmit_queue().0 < 4_096 {
             let id = sent * 7_919 % 10_000;
             let state = (sent % 9 + 2) as u8;
             pair.traffic(S, TrafficOp::Update(conn("admin", id, ConnProtocol::Tcp, state))).unwrap();
             sent += 1;
         }
         pair.run_for(ms(1));
-        if sent == total && pair.unit(S).unwrap().replication_mark().caught_up_to == Some(mate) {
+        if sent == total && pair.unit(S).unwrap().state_plane().replication_mark().caught_up_to == Some(mate) {
             took = Some(pair.now() - start);
             break;
         }

@@ -270,7 +270,7 @@ impl Traffic {
         self.seen_version[i] = Some(version);
         let mut changed = false;
         for g in Group::ALL.iter().copied() {
-            let active = unit.group_state(g).is_active();
+            let active = unit.group(g).state().is_active();
             let since = &mut self.active_since[i][g.index()];
             if active != since.is_some() {
                 *since = active.then_some(t);

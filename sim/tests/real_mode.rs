@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 async fn states(ctl: &mpsc::UnboundedSender<Control>) -> [GroupState; 2] {
     let (tx, rx) = oneshot::channel();
     let f = move |u: &mut Unit, _now: Instant| {
-        let _ = tx.send([u.group_state(Group::One), u.group_state(Group::Two)]);
+        let _ = tx.send([u.group(Group::One).state(), u.group(Group::Two).state()]);
     };
     ctl.send(Control::With(Box::new(f))).expect("driver running");
     rx.await.expect("driver answered")

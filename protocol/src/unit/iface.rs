@@ -132,7 +132,7 @@ impl Unit {
     /// Failed and monitored interfaces of each group (indexed by
     /// [`Group::index`]), in one pass: what [`Unit::failed_interfaces`] gives
     /// per group.
-    pub fn failed_interfaces_by_group(&self) -> [(u16, u16); 2] {
+    pub(crate) fn failed_interfaces_by_group(&self) -> [(u16, u16); 2] {
         let mut counts = [(0u16, 0u16); 2];
         let ifaces = self.s.ifaces.iter().zip(&self.s.iface_groups).zip(&self.config.interfaces);
         for ((m, g), c) in ifaces {

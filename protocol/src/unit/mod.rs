@@ -63,12 +63,14 @@ mod rules;
 mod show;
 mod stateful;
 mod timer;
+mod view;
 
 pub use config_plane::{FLASH_BYTES_DEFAULT, SYSLOG_HEAL_DISCARD, default_running_config};
 pub use event::{Event, Statistics};
 pub use group::{HistoryEntry, Reason};
 pub use stateful::ReplicationMark;
 pub use timer::Timer;
+pub use view::{ConfigPlaneView, GroupView, IfaceView, NodeView, PeerView, StatePlaneView};
 
 use crate::config::command::{Command, CommandError};
 use crate::config::flash::Flash;

@@ -29,17 +29,17 @@ pub const SYSLOG_PAIRING_REFUSED: u32 = 990_020;
 
 impl Unit {
     /// The license this unit runs with (from the activation key in flash).
-    pub fn license(&self) -> License {
+    pub(crate) fn license(&self) -> License {
         self.s.cp.license
     }
 
     /// Why this unit refused to pair with its mate's current boot, if it did.
-    pub fn pairing_refusal(&self) -> Option<&str> {
+    pub(crate) fn pairing_refusal(&self) -> Option<&str> {
         self.s.cp.refused.as_ref().map(|(_, why)| why.as_str())
     }
 
     /// What this unit tells its mate.
-    pub fn pairing_info(&self) -> PairingInfo {
+    pub(crate) fn pairing_info(&self) -> PairingInfo {
         info(&self.config, self.flash().size_bytes(), self.s.cp.license)
     }
 

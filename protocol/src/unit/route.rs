@@ -101,45 +101,45 @@ impl Unit {
     }
 
     /// The connections (TCP, UDP, HTTP) this unit knows in `context`, in id order.
-    pub fn connections(&self, context: &str) -> Vec<StateObject> {
+    pub(crate) fn connections(&self, context: &str) -> Vec<StateObject> {
         self.s.st.connections(context)
     }
 
     /// Every entry this unit keeps in `context` (replicated and local), in table order.
-    pub fn state_entries(&self, context: &str) -> Vec<Entry> {
+    pub(crate) fn state_entries(&self, context: &str) -> Vec<Entry> {
         self.s.st.entries(context)
     }
 
     /// All the tables of this unit.
-    pub fn state_tables(&self) -> &StateTables {
+    pub(crate) fn state_tables(&self) -> &StateTables {
         self.s.st.tables()
     }
 
     /// The `Stateful Failover Logical Update Statistics` counters of one object type.
-    pub fn stateful_counters(&self, t: ObjectType) -> ObjectCounters {
+    pub(crate) fn stateful_counters(&self, t: ObjectType) -> ObjectCounters {
         self.s.st.counters(t)
     }
 
     /// Control messages waiting to reach the mate (outbox and channel, not yet
     /// acknowledged), and the most there have been at the end of an input:
     /// `Xmit Q` Cur and Max of `show failover`.
-    pub fn xmit_queue(&self) -> (u64, u64) {
+    pub(crate) fn xmit_queue(&self) -> (u64, u64) {
         ((self.s.cp.outbox.len() + self.s.cp.channel.queued()) as u64, self.s.st.xmit_queue_max())
     }
 
     /// Whether a whole bulk sync from the mate's current boot has arrived.
-    pub fn bulk_sync_received(&self) -> bool {
+    pub(crate) fn bulk_sync_received(&self) -> bool {
         self.s.st.bulk_received(self.s.peer.boot)
     }
 
     /// Whether this unit is sending a bulk sync now.
-    pub fn bulk_sync_sending(&self) -> bool {
+    pub(crate) fn bulk_sync_sending(&self) -> bool {
         self.s.st.bulk_sending()
     }
 
     /// How far this unit's replicated state has reached its mate (the
     /// harness's "replication caught up", PROTOCOL.md section 12 property 9).
-    pub fn replication_mark(&self) -> ReplicationMark {
+    pub(crate) fn replication_mark(&self) -> ReplicationMark {
         self.s.st.replication_mark(&state_facts(&self.config, &self.s))
     }
 }
@@ -148,42 +148,42 @@ impl Unit {
     // ----- the config plane -------------------------------------------------
 
     /// The running configuration.
-    pub fn running_config(&self) -> &RunningConfig {
+    pub(crate) fn running_config(&self) -> &RunningConfig {
         self.s.cp.running()
     }
 
     /// [`RunningConfig::digest`] of the running config (kept up to date at the end of every input).
-    pub fn config_digest(&self) -> u32 {
+    pub(crate) fn config_digest(&self) -> u32 {
         self.s.cp.config_digest()
     }
 
     /// The flash (startup configs, files, activation key): what survives a power cycle.
-    pub fn flash(&self) -> &Flash {
+    pub(crate) fn flash(&self) -> &Flash {
         self.s.cp.flash()
     }
 
     /// A command was applied on this unit only; the configs differ until the next full sync.
-    pub fn config_out_of_sync(&self) -> bool {
+    pub(crate) fn config_out_of_sync(&self) -> bool {
         !self.s.cp.out_of_sync().is_empty()
     }
 
     /// The spaces that differ from the peer's until a sync covers them.
-    pub fn out_of_sync_spaces(&self) -> impl Iterator<Item = &Space> {
+    pub(crate) fn out_of_sync_spaces(&self) -> impl Iterator<Item = &Space> {
         self.s.cp.out_of_sync().iter()
     }
 
     /// The full configuration sync running on this unit, if any.
-    pub fn config_sync(&self) -> Option<SyncInProgress> {
+    pub(crate) fn config_sync(&self) -> Option<SyncInProgress> {
         self.s.cp.sync_progress()
     }
 
     /// Counters of the reliable channel.
-    pub fn channel_stats(&self) -> ChannelStats {
+    pub(crate) fn channel_stats(&self) -> ChannelStats {
         self.s.cp.channel.stats()
     }
 
     /// Whether this unit is the authority for `space` now.
-    pub fn is_authoritative(&self, space: &Space) -> bool {
+    pub(crate) fn is_authoritative(&self, space: &Space) -> bool {
         let groups = [Group::One, Group::Two].map(|g| self.group_state(g));
         self.s.cp.is_authoritative(&groups, space)
     }

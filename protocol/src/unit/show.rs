@@ -58,7 +58,7 @@ impl Unit {
     /// What `show` prints that lives in the running config and flash: the
     /// hostname, each data interface's `ip address` (from its context's
     /// `interface` block, by name) and the activation key; the rest defaults.
-    pub fn device_info(&self) -> DeviceInfo {
+    pub(crate) fn device_info(&self) -> DeviceInfo {
         use crate::config::running::{IpAddress, Statement as Rc};
         use crate::types::Space;
         let running = self.running_config();
@@ -171,7 +171,7 @@ impl Unit {
     }
 
     /// This unit as the `This host` part of `show failover` shows it.
-    pub fn this_host(&self, now: Instant, device: &DeviceInfo) -> HostView {
+    pub(crate) fn this_host(&self, now: Instant, device: &DeviceInfo) -> HostView {
         let groups = Group::ALL
             .iter()
             .map(|g| GroupLine {
@@ -192,7 +192,7 @@ impl Unit {
     /// The mate as this unit sees it: states from its last current hello.
     /// Its active time is the time this unit spent on the standby side of
     /// the group (the mate was active then, as far as this unit knew).
-    pub fn other_host(&self, now: Instant, device: &DeviceInfo) -> HostView {
+    pub(crate) fn other_host(&self, now: Instant, device: &DeviceInfo) -> HostView {
         let groups = Group::ALL
             .iter()
             .map(|g| GroupLine {

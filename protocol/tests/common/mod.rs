@@ -175,7 +175,7 @@ pub fn clock_jump_forward_ten_holdtimes(bug: Option<PlantedBug>) -> Outcome {
             let failed = count_events(&pair, r, |e| *e == Event::PeerDeclaredFailed);
             ensure!(failed == 0, "after a jump of the {role}'s clock the {r} declared its peer failed");
             for i in [IF0, IF1] {
-                let st = pair.unit(r).map(|u| u.interface_status(i));
+                let st = pair.unit(r).map(|u| u.iface(i).status());
                 ensure!(st == Some(InterfaceStatus::Normal), "after a jump of the {role}'s clock: {r} {i:?} is {st:?}");
             }
         }
@@ -192,10 +192,10 @@ pub fn policy_unit_power_failure(bug: Option<PlantedBug>) -> Outcome {
     pair.power_off(S);
     let hold = pair.config(P).unit_holdtime;
     run_single_active(&mut pair, hold - ms(50))?;
-    ensure!(!pair.unit(P).is_some_and(|u| u.peer_failed()), "the peer was declared failed before the holdtime");
+    ensure!(!pair.unit(P).is_some_and(|u| u.peer().failed()), "the peer was declared failed before the holdtime");
     ensure!(pair.state(P, G2) == Some(GroupState::StandbyReady), "group 2 moved before the holdtime");
     run_single_active(&mut pair, secs(1))?;
-    ensure!(pair.unit(P).is_some_and(|u| u.peer_failed()), "the peer was not marked failed");
+    ensure!(pair.unit(P).is_some_and(|u| u.peer().failed()), "the peer was not marked failed");
     ensure!(count_events(&pair, P, |e| *e == Event::LanTestStarted) >= 1, "no LAN test before the verdict");
     expect_placement(&pair, "after the secondary's power failure", Some(P), Some(P))?;
     let t = transitions(&pair, P, G2);
@@ -218,9 +218,9 @@ pub fn silence(pair: &mut Pair, role: Role, iface: IfaceId) -> Outcome {
 pub fn policy_active_group_over_threshold(bug: Option<PlantedBug>) -> Outcome {
     let mut pair = settled(2, bug, |_| {})?;
     silence(&mut pair, P, IF0)?;
-    let st = pair.unit(P).map(|u| u.interface_status(IF0));
+    let st = pair.unit(P).map(|u| u.iface(IF0).status());
     ensure!(st == Some(InterfaceStatus::Failed), "the primary's silent if0 is {st:?}");
-    let st = pair.unit(S).map(|u| u.interface_status(IF0));
+    let st = pair.unit(S).map(|u| u.iface(IF0).status());
     ensure!(st == Some(InterfaceStatus::Normal), "the secondary's if0, which hears traffic, is {st:?}");
     ensure!(pair.state(P, G1) == Some(GroupState::Failed), "group 1 on the primary is {:?}", pair.state(P, G1));
     ensure!(pair.active_units(G1) == vec![S], "group 1 is active on {:?}", pair.active_units(G1));
@@ -277,7 +277,7 @@ pub fn policy_failover_link_down_at_startup(bug: Option<PlantedBug>) -> Outcome 
             );
         }
         let u = pair.unit(role).ok_or("powered")?;
-        ensure!(u.failover_link_failed(), "the {role} did not mark the failover link failed");
+        ensure!(u.node().failover_link_failed(), "the {role} did not mark the failover link failed");
         ensure!(
             has_syslog(&pair, role, 105005, "Lost Failover communications with mate on interface folink"),
             "no 105005"
@@ -292,7 +292,7 @@ pub fn policy_state_link_down(bug: Option<PlantedBug>) -> Outcome {
     pair.cut_both(Link::State);
     run_single_active(&mut pair, secs(10))?;
     no_transitions(&pair, "state link down")?;
-    ensure!(!pair.unit(P).is_some_and(|u| u.is_suspended()), "failover suspended");
+    ensure!(!pair.unit(P).is_some_and(|u| u.node().is_suspended()), "failover suspended");
     Ok(())
 }
 
@@ -303,8 +303,8 @@ pub fn policy_failover_link_down_during_operation(bug: Option<PlantedBug>) -> Ou
     run_single_active(&mut pair, secs(5))?;
     for role in [P, S] {
         let u = pair.unit(role).ok_or("powered")?;
-        ensure!(u.is_suspended(), "the {role} did not suspend failover");
-        ensure!(!u.peer_failed(), "the {role} declared its peer failed");
+        ensure!(u.node().is_suspended(), "the {role} did not suspend failover");
+        ensure!(!u.peer().failed(), "the {role} declared its peer failed");
         ensure!(pair.events_of(role).any(|e| *e == Event::FailoverLinkFailed), "no FailoverLinkFailed on the {role}");
         ensure!(pair.events_of(role).any(|e| *e == Event::FailoverSuspended), "no FailoverSuspended on the {role}");
         ensure!(has_syslog(&pair, role, 105005, "on interface folink"), "no 105005 on the {role}");
@@ -320,7 +320,7 @@ pub fn peer_failure_never_promotes_failed_group(bug: Option<PlantedBug>) -> Outc
     ensure!(pair.state(S, G1) == Some(GroupState::Failed), "group 1 did not fail on the secondary");
     pair.power_off(P);
     run_single_active(&mut pair, secs(3))?;
-    ensure!(pair.unit(S).is_some_and(|u| u.peer_failed()), "the primary was not declared failed");
+    ensure!(pair.unit(S).is_some_and(|u| u.peer().failed()), "the primary was not declared failed");
     ensure!(pair.state(S, G1) == Some(GroupState::Failed), "the Failed group 1 became {:?}", pair.state(S, G1));
     ensure!(!became_active(&pair, S, G1), "the Failed group 1 was promoted");
     Ok(())
@@ -333,7 +333,7 @@ pub fn suspended_no_takeover(bug: Option<PlantedBug>) -> Outcome {
     let mut pair = settled(1, bug, |_| {})?;
     pair.cut_both(Link::Failover);
     run_single_active(&mut pair, secs(3))?;
-    ensure!(pair.unit(S).is_some_and(|u| u.is_suspended()), "not suspended");
+    ensure!(pair.unit(S).is_some_and(|u| u.node().is_suspended()), "not suspended");
     pair.power_off(P);
     run_single_active(&mut pair, secs(5))?;
     ensure!(!became_active(&pair, S, G1), "group 1 failed over while failover was suspended");
@@ -397,7 +397,7 @@ pub fn heal_both_active_fewer_failed_keeps(bug: Option<PlantedBug>) -> Outcome {
     // to fail over to, so group 1 stays active there.
     pair.set_silent(P, IF0, true);
     pair.run_for(secs(6));
-    ensure!(pair.unit(P).map(|u| u.interface_status(IF0)) == Some(InterfaceStatus::Failed), "if0 did not fail");
+    ensure!(pair.unit(P).map(|u| u.iface(IF0).status()) == Some(InterfaceStatus::Failed), "if0 did not fail");
     ensure!(pair.state(P, G1) == Some(GroupState::Active), "group 1 left the primary during the split");
     pair.clear_events();
     heal(&mut pair);
@@ -484,7 +484,7 @@ pub fn rejected_frame_changes_nothing(bug: Option<PlantedBug>) -> Outcome {
     let mut pair = settled(1, bug, |_| {})?;
     // A hello in the primary's name (its boot) saying group 1 is Failed, with
     // its checksum broken.
-    let boot = pair.unit(P).ok_or("powered")?.boot_nonce();
+    let boot = pair.unit(P).ok_or("powered")?.node().boot_nonce();
     let mut session = Session::new(P, boot, None);
     let health = |state| GroupHealth { state, monitored: 1, failed: 0 };
     let hello = UnitHello {
@@ -526,7 +526,7 @@ pub fn tcp(context: &str, id: u64) -> fover_protocol::wire::StateObject {
 /// The ids of the connections `role` knows in `context`.
 pub fn connection_ids(pair: &Pair, role: Role, context: &str) -> Vec<u64> {
     pair.unit(role)
-        .map(|u| u.connections(context))
+        .map(|u| u.state_plane().connections(context))
         .unwrap_or_default()
         .iter()
         .filter_map(|o| match o {

@@ -194,9 +194,7 @@ pub fn apply(pair: &mut Pair, action: &Action) {
                 pair.power_on(role);
                 for i in 0..INTERFACES {
                     pair.set_silent(role, IfaceId(i as u16), false);
-                    if pair
-                        .unit(role)
-                        .is_some_and(|u| u.interface_status(IfaceId(i as u16)) == InterfaceStatus::LinkDown)
+                    if pair.unit(role).is_some_and(|u| u.iface(IfaceId(i as u16)).status() == InterfaceStatus::LinkDown)
                     {
                         pair.set_interface_link(role, IfaceId(i as u16), true);
                     }
@@ -210,7 +208,7 @@ pub fn apply(pair: &mut Pair, action: &Action) {
 /// Whether the pair is stable right now (see the module documentation).
 fn stable(pair: &Pair) -> bool {
     let liveness = [Kind::UnitHello, Kind::LanTest, Kind::LanTestReply];
-    [P, S].iter().all(|r| pair.unit(*r).is_some_and(|u| u.failover_enabled()))
+    [P, S].iter().all(|r| pair.unit(*r).is_some_and(|u| u.node().failover_enabled()))
         && [P, S].iter().all(|r| liveness.iter().all(|k| !pair.is_dropped(Link::Failover, *r, *k)))
 }
 
@@ -242,13 +240,13 @@ pub fn run_schedule(schedule: &Schedule, bug: Option<PlantedBug>, coverage: &mut
             let Some((_, action)) = schedule.actions.get(next_action) else { break };
             next_action += 1;
             let was_powered = [pair.is_powered(P), pair.is_powered(S)];
-            let was_enabled = [P, S].map(|r| pair.unit(r).is_some_and(|u| u.failover_enabled()));
+            let was_enabled = [P, S].map(|r| pair.unit(r).is_some_and(|u| u.node().failover_enabled()));
             apply(&mut pair, action);
             let powered_on = [P, S].iter().enumerate().any(|(i, r)| !was_powered[i] && pair.is_powered(*r));
             let enabled = [P, S]
                 .iter()
                 .enumerate()
-                .any(|(i, r)| !was_enabled[i] && pair.unit(*r).is_some_and(|u| u.failover_enabled()));
+                .any(|(i, r)| !was_enabled[i] && pair.unit(*r).is_some_and(|u| u.node().failover_enabled()));
             if !stable(&pair) {
                 since = None;
             } else if since.is_none() || powered_on || enabled {

@@ -21,7 +21,7 @@
 //!   of the new carrier after it last held the connection, with no bulk sync
 //!   since: a violation.
 //!
-//! "Acknowledged" is the unit's own report ([`Unit::replication_mark`]): its
+//! "Acknowledged" is the unit's own report (`unit.state_plane().replication_mark()`): its
 //! reliable channel acknowledges a message once the mate has applied it, so
 //! a mate that acknowledged an object and lacks it after taking over lost
 //! it. A connection its carrier no longer knows, with no failover in
@@ -179,7 +179,7 @@ impl Survival {
             return self.judge_due(t, name, unit, traffic, coverage, judge);
         }
         self.seen_version[i] = Some(version);
-        let mark = unit.replication_mark();
+        let mark = unit.state_plane().replication_mark();
         let m = &mut self.marks[i];
         m.bulk_syncs = mark.bulk_syncs;
         match mark.caught_up_to {
@@ -187,7 +187,7 @@ impl Survival {
             // also one that has just left this unit) is not acknowledged.
             None => m.caught_now = [false; 2],
             Some(mate) => {
-                for g in Group::ALL.iter().copied().filter(|g| unit.group_state(*g).is_active()) {
+                for g in Group::ALL.iter().copied().filter(|g| unit.group(*g).state().is_active()) {
                     let gi = g.index();
                     let same = m.caught_up[gi].is_some_and(|(_, was, b)| was == mate && b == mark.bulk_syncs);
                     if !(m.caught_now[gi] && same) {
@@ -222,7 +222,7 @@ impl Survival {
         for g in Group::ALL.iter().copied() {
             let gi = g.index();
             let Some(to) = carriers[gi] else { continue };
-            if to.unit != name || Some(to.boot) != Some(unit.boot_nonce()) || self.settled[gi] == Some(to) {
+            if to.unit != name || Some(to.boot) != Some(unit.node().boot_nonce()) || self.settled[gi] == Some(to) {
                 continue;
             }
             let from = self.settled[gi].replace(to);
@@ -270,7 +270,7 @@ impl Survival {
             traffic.book().values().filter(|c| c.group == g).map(|c| c.context.clone()).collect();
         let mut known: BTreeSet<(String, u64)> = BTreeSet::new();
         for ctx in &contexts {
-            for (_, e) in unit.state_tables().context(ctx) {
+            for (_, e) in unit.state_plane().tables().context(ctx) {
                 if let Entry::Replicated(StateObject::Connection { id, .. }) = e {
                     known.insert((ctx.clone(), *id));
                 }

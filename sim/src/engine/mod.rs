@@ -107,7 +107,8 @@ pub fn run_show(unit: &fover_protocol::Unit, now: fover_protocol::Instant, comma
 
 /// The ids of the connections a unit holds in a context.
 pub fn connection_ids(unit: &fover_protocol::Unit, context: &str) -> std::collections::BTreeSet<u64> {
-    unit.connections(context)
+    unit.state_plane()
+        .connections(context)
         .into_iter()
         .filter_map(|o| match o {
             fover_protocol::wire::StateObject::Connection { id, .. } => Some(id),

@@ -127,18 +127,18 @@ pub fn unit_view(unit: Option<&Unit>) -> UnitView {
     let Some(u) = unit else { return UnitView::off() };
     let mut view = UnitView {
         powered: true,
-        states: [u.group_state(Group::One), u.group_state(Group::Two)],
+        states: [u.group(Group::One).state(), u.group(Group::Two).state()],
         failed: [0; 2],
         monitored: [0; 2],
-        suspended: u.is_suspended(),
-        failover_on: u.failover_enabled(),
-        config_digest: u.config_digest(),
-        config_out_of_sync: u.config_out_of_sync(),
-        config_syncing: u.config_sync().is_some(),
-        pairing_refused: u.pairing_refusal().is_some(),
-        standalone: u.is_standalone(),
+        suspended: u.node().is_suspended(),
+        failover_on: u.node().failover_enabled(),
+        config_digest: u.config_plane().digest(),
+        config_out_of_sync: u.config_plane().out_of_sync(),
+        config_syncing: u.config_plane().sync().is_some(),
+        pairing_refused: u.node().pairing_refusal().is_some(),
+        standalone: u.node().is_standalone(),
     };
-    for (g, (failed, monitored)) in u.failed_interfaces_by_group().into_iter().enumerate() {
+    for (g, (failed, monitored)) in u.node().failed_interfaces_by_group().into_iter().enumerate() {
         view.failed[g] = failed;
         view.monitored[g] = monitored;
     }
@@ -479,7 +479,7 @@ impl Core {
             self.viewed_version[i] = observed;
             let new_view = unit_view(Some(unit));
             if self.running[i].is_none() || new_view.config_digest != self.views[i].config_digest {
-                self.running[i] = Some(unit.running_config().clone());
+                self.running[i] = Some(unit.config_plane().running().clone());
             }
             self.views[i] = new_view;
         }

@@ -209,7 +209,7 @@ impl Core {
     pub fn traffic_op(&mut self, t_ns: u64, unit: &mut Unit, now: Instant, action: TrafficAction) {
         self.before_traffic(t_ns, action.unit, unit);
         let result = unit.handle_traffic(now, action.op.clone());
-        self.traffic_done(t_ns, action, unit.boot_nonce(), result);
+        self.traffic_done(t_ns, action, unit.node().boot_nonce(), result);
     }
 
     /// Records a `show` step's output.
